@@ -1,0 +1,341 @@
+"""Attention, from the softmax to multi-head attention, in plain numpy.
+
+Conventions (the book's notation page explains them):
+
+* rows are tokens: queries ``q`` have shape ``(..., L_q, d_k)``, keys ``k`` ``(..., L_k, d_k)``,
+  values ``v`` ``(..., L_k, d_v)``, and a linear map is ``x @ W + b`` with ``W`` of shape
+  ``(d_in, d_out)``;
+* a boolean ``mask`` broadcastable to ``(..., L_q, L_k)`` is ``True`` where a query may attend to
+  a key (PyTorch's convention for boolean masks);
+* a query whose keys are *all* masked gets all-zero weights and therefore a zero output, not NaN
+  (PyTorch returns NaN there, some libraries a uniform row; zeros keep padded batches finite and
+  make the masked positions easy to spot in a heatmap).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._checks import as_float_array, bool_mask, positive_float, positive_int
+
+__all__ = [
+    "softmax",
+    "scaled_dot_product_attention",
+    "entropy",
+    "causal_mask",
+    "padding_mask",
+    "split_heads",
+    "merge_heads",
+    "MultiHeadAttention",
+]
+
+
+def _check_axis(axis, ndim: int, name: str = "axis") -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name}={axis} is out of range for an array with {ndim} dimensions")
+    return int(axis) % ndim
+
+
+def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    """Stable softmax of checked scores; ``-inf`` entries get weight 0, all-``-inf`` rows zeros."""
+    m = np.max(z, axis=axis, keepdims=True)
+    m = np.where(np.isneginf(m), 0.0, m).astype(z.dtype, copy=False)
+    e = np.exp(z - m)
+    total = np.sum(e, axis=axis, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+
+
+def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
+    r"""Softmax along ``axis``, with a temperature, computed stably.
+
+    .. math::
+
+        \operatorname{softmax}(x / \tau)_j = \frac{\exp((x_j - m) / \tau)}
+        {\sum_i \exp((x_i - m) / \tau)}, \qquad m = \max_i x_i
+
+    Subtracting the maximum ``m`` changes nothing mathematically (softmax is invariant to adding
+    a constant to every entry) but keeps ``exp`` from overflowing at large logits.
+    A temperature ``τ < 1`` sharpens the distribution towards the arg-max, ``τ > 1`` flattens it
+    towards uniform.
+
+    Parameters
+    ----------
+    x : array_like, shape ``(...)`` with at least one dimension
+        Real scores (logits). ``-inf`` is allowed and means "weight exactly 0"; a slice that is
+        entirely ``-inf`` gets all-zero weights. NaN and ``+inf`` raise ``ValueError``.
+    axis : int
+        The axis the weights sum to 1 along (default: the last).
+    temperature : float
+        ``τ > 0``.
+
+    Returns
+    -------
+    ndarray, same shape as ``x``; float32 input stays float32, integers become float64.
+    """
+    x = as_float_array(x, "x", min_ndim=1, allow_neg_inf=True)
+    axis = _check_axis(axis, x.ndim)
+    if x.shape[axis] == 0:
+        raise ValueError(f"softmax over an empty axis {axis} of x with shape {x.shape}")
+    tau = positive_float(temperature, "temperature")
+    with np.errstate(over="ignore"):
+        z = x if tau == 1.0 else x / tau
+    if np.isposinf(z).any():
+        raise ValueError(
+            f"temperature={tau} is too small for logits up to {np.max(x)}: x / temperature overflows"
+        )
+    return _softmax(z, axis)
+
+
+def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None):
+    r"""Scaled dot-product attention (Vaswani et al., 2017).
+
+    .. math::
+
+        \operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\Big(\frac{Q K^\top}{\sqrt{d_k}}\Big) V
+
+    Parameters
+    ----------
+    q : array_like, shape ``(..., L_q, d_k)``
+    k : array_like, shape ``(..., L_k, d_k)``
+    v : array_like, shape ``(..., L_k, d_v)``
+        The leading ``...`` (batch, heads) dimensions must broadcast against each other.
+    mask : bool array_like, broadcastable to ``(..., L_q, L_k)``, optional
+        ``True`` where query ``i`` may attend to key ``j``. Masked keys get weight exactly 0;
+        a query with no key left gets all-zero weights and a zero output.
+    scale : float, optional
+        Multiplies the scores; default ``1 / sqrt(d_k)``.
+
+    Returns
+    -------
+    output : ndarray, shape ``(..., L_q, d_v)``
+        Each row is the weighted sum of the value rows, :math:`\sum_j \alpha_{ij} v_j`.
+    weights : ndarray, shape ``(..., L_q, L_k)``
+        The attention weights :math:`\alpha`; each row sums to 1 (or is all zero, see ``mask``).
+    """
+    q = as_float_array(q, "q", min_ndim=2)
+    k = as_float_array(k, "k", min_ndim=2)
+    v = as_float_array(v, "v", min_ndim=2)
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"queries and keys must have the same size d_k for dot-product scores: "
+            f"q has shape {q.shape} (d_k={q.shape[-1]}), k has shape {k.shape} (d_k={k.shape[-1]})"
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"keys and values must come in pairs (same L_k): k has shape {k.shape}, "
+            f"v has shape {v.shape}"
+        )
+    if q.shape[-1] == 0 or k.shape[-2] == 0:
+        raise ValueError(f"empty queries or keys: q shape {q.shape}, k shape {k.shape}")
+    try:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"the leading (batch/head) dimensions of q {q.shape}, k {k.shape} and v {v.shape} "
+            "do not broadcast"
+        ) from None
+    d_k = q.shape[-1]
+    scale = 1.0 / math.sqrt(d_k) if scale is None else positive_float(scale, "scale")
+
+    scores = (q @ np.swapaxes(k, -1, -2)) * scale  # (..., L_q, L_k); a Python float keeps float32
+    if not np.isfinite(scores).all():
+        raise ValueError("the scores q @ k.T * scale overflowed; rescale q or k")
+    if mask is not None:
+        mask = bool_mask(mask, "mask", batch + (q.shape[-2], k.shape[-2]))
+        scores = np.where(mask, scores, -np.inf)
+    weights = _softmax(scores, axis=-1)
+    return weights @ v, weights
+
+
+def entropy(weights, axis: int = -1) -> np.ndarray:
+    r"""Entropy of attention weights in nats, :math:`H(\alpha) = -\sum_j \alpha_j \log \alpha_j`.
+
+    ``0 log 0`` counts as 0, so a one-hot row has entropy 0 and a uniform row over ``L`` keys
+    has entropy ``log L`` (the maximum). An all-zero row (a fully masked query) has entropy 0.
+
+    Parameters
+    ----------
+    weights : array_like, shape ``(..., L_k)``, entries in ``[0, 1]``
+    axis : int, the axis the weights sum to 1 along.
+
+    Returns
+    -------
+    ndarray of shape ``weights.shape`` without ``axis``.
+    """
+    p = as_float_array(weights, "weights", min_ndim=1)
+    axis = _check_axis(axis, p.ndim)
+    if (p < 0).any() or (p > 1 + 1e-6).any():
+        raise ValueError(
+            f"weights must lie in [0, 1], got values from {p.min()} to {p.max()} (shape {p.shape})"
+        )
+    logp = np.log(p, out=np.zeros_like(p), where=p > 0)
+    return -np.sum(p * logp, axis=axis)
+
+
+def causal_mask(length_q: int, length_k: int | None = None) -> np.ndarray:
+    """Boolean look-ahead mask of shape ``(L_q, L_k)``: query ``i`` may attend to keys ``j <= i``.
+
+    When ``L_k > L_q`` the queries are taken to be the *last* ``L_q`` positions of the sequence
+    (as when decoding with a cache), so ``mask[i, j] = j <= i + (L_k - L_q)``.
+    """
+    length_q = positive_int(length_q, "length_q")
+    length_k = length_q if length_k is None else positive_int(length_k, "length_k")
+    if length_k < length_q:
+        raise ValueError(f"length_k={length_k} must be >= length_q={length_q}")
+    i = np.arange(length_q)[:, None]
+    j = np.arange(length_k)[None, :]
+    return j <= i + (length_k - length_q)
+
+
+def padding_mask(lengths, max_length: int | None = None) -> np.ndarray:
+    """Key padding mask for a batch of sequences of different lengths.
+
+    Parameters
+    ----------
+    lengths : 1-D array_like of ints, shape ``(B,)``; the real length of each sequence.
+    max_length : int, optional; the padded length ``L_k`` (default ``max(lengths)``).
+
+    Returns
+    -------
+    bool ndarray, shape ``(B, 1, L_k)``: ``True`` where key ``j < lengths[b]`` is a real token.
+    The middle axis broadcasts over queries, so the mask can be passed to
+    :func:`scaled_dot_product_attention` as it is.
+    """
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or not np.issubdtype(lengths.dtype, np.integer):
+        raise TypeError(
+            f"lengths must be a 1-D array of ints, got dtype {lengths.dtype} shape {lengths.shape}"
+        )
+    if (lengths < 0).any():
+        raise ValueError(f"lengths must be >= 0, got {lengths.tolist()}")
+    if max_length is None:
+        max_length = int(lengths.max()) if lengths.size else 0
+    elif lengths.size and lengths.max() > max_length:
+        raise ValueError(f"a length {int(lengths.max())} exceeds max_length={max_length}")
+    return (np.arange(max_length)[None, :] < lengths[:, None])[:, None, :]
+
+
+def split_heads(x, num_heads: int) -> np.ndarray:
+    """Reshape ``(..., L, d_model)`` into ``(..., num_heads, L, d_model // num_heads)``."""
+    x = np.asarray(x)
+    num_heads = positive_int(num_heads, "num_heads")
+    *lead, length, d_model = x.shape
+    if d_model % num_heads:
+        raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}")
+    x = x.reshape(*lead, length, num_heads, d_model // num_heads)
+    return np.swapaxes(x, -2, -3)
+
+
+def merge_heads(x) -> np.ndarray:
+    """Inverse of :func:`split_heads`: ``(..., h, L, d_head)`` into ``(..., L, h * d_head)``."""
+    x = np.asarray(x)
+    if x.ndim < 3:
+        raise ValueError(f"expected (..., heads, L, d_head), got shape {x.shape}")
+    x = np.swapaxes(x, -2, -3)
+    return x.reshape(*x.shape[:-2], x.shape[-2] * x.shape[-1])
+
+
+class MultiHeadAttention:
+    r"""Multi-head attention (Vaswani et al., 2017), with explicit parameters.
+
+    .. math::
+
+        \operatorname{MultiHead}(X_q, X_k, X_v) = \operatorname{Concat}(\text{head}_1, \dots,
+        \text{head}_h)\, W_O + b_O, \qquad
+        \text{head}_i = \operatorname{Attention}(Q_i, K_i, V_i)
+
+    where :math:`Q = X_q W_Q + b_Q` (likewise :math:`K`, :math:`V`) and :math:`Q_i` is the
+    :math:`i`-th block of :math:`d_{head} = d_{model}/h` columns of :math:`Q`.
+
+    Parameters are plain attributes, ``w_q, w_k, w_v, w_o`` of shape ``(d_model, d_model)`` and
+    ``b_q, b_k, b_v, b_o`` of shape ``(d_model,)``, applied as ``x @ W + b``. (PyTorch's
+    ``nn.MultiheadAttention`` stores ``in_proj_weight`` as ``[W_Q^T; W_K^T; W_V^T]`` and
+    ``out_proj.weight`` as ``W_O^T``; load such weights with :meth:`from_params`.)
+
+    Parameters
+    ----------
+    d_model : int, divisible by ``num_heads``
+    num_heads : int
+    seed : int, seeds the Xavier-uniform initialisation of the weights (biases start at 0)
+    dtype : numpy float dtype of the parameters (default float64)
+    """
+
+    def __init__(self, d_model: int, num_heads: int, *, seed: int = 0, dtype=np.float64):
+        self.d_model = positive_int(d_model, "d_model")
+        self.num_heads = positive_int(num_heads, "num_heads")
+        if d_model % num_heads:
+            raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}")
+        rng = np.random.default_rng(seed)
+        limit = math.sqrt(6.0 / (2 * d_model))
+        for name in ("w_q", "w_k", "w_v", "w_o"):
+            setattr(self, name, rng.uniform(-limit, limit, (d_model, d_model)).astype(dtype))
+        for name in ("b_q", "b_k", "b_v", "b_o"):
+            setattr(self, name, np.zeros(d_model, dtype=dtype))
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.num_heads
+
+    @classmethod
+    def from_params(cls, num_heads: int, w_q, w_k, w_v, w_o, b_q=None, b_k=None, b_v=None, b_o=None):
+        """Build a layer from given ``(d_model, d_model)`` weights (``x @ W`` convention)."""
+        w_q = as_float_array(w_q, "w_q", min_ndim=2)
+        d_model = w_q.shape[0]
+        mha = cls(d_model, num_heads, dtype=w_q.dtype)
+        for name, value in zip(("w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o"),
+                               (w_q, w_k, w_v, w_o, b_q, b_k, b_v, b_o)):
+            if value is None:
+                continue
+            value = as_float_array(value, name)
+            expected = getattr(mha, name).shape
+            if value.shape != expected:
+                raise ValueError(f"{name} must have shape {expected}, got {value.shape}")
+            setattr(mha, name, value)
+        return mha
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The eight parameter arrays by name."""
+        return {n: getattr(self, n) for n in ("w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o")}
+
+    def __call__(self, query, key, value, mask=None):
+        """Attend from ``query`` to ``key``/``value``.
+
+        Parameters
+        ----------
+        query : array_like, shape ``(..., L_q, d_model)``
+        key, value : array_like, shape ``(..., L_k, d_model)``
+        mask : bool array_like broadcastable to ``(..., L_q, L_k)``, optional; ``True`` = may
+            attend. The same mask applies to every head.
+
+        Returns
+        -------
+        output : ndarray, shape ``(..., L_q, d_model)``
+        weights : ndarray, shape ``(..., num_heads, L_q, L_k)``
+        """
+        arrays = {}
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            x = as_float_array(x, name, min_ndim=2)
+            if x.shape[-1] != self.d_model:
+                raise ValueError(f"{name} must end in d_model={self.d_model}, got shape {x.shape}")
+            arrays[name] = x
+        if arrays["key"].shape[-2] != arrays["value"].shape[-2]:
+            raise ValueError(
+                f"key {arrays['key'].shape} and value {arrays['value'].shape} must have the same L_k"
+            )
+        h = self.num_heads
+        q = split_heads(arrays["query"] @ self.w_q + self.b_q, h)  # (..., h, L_q, d_head)
+        k = split_heads(arrays["key"] @ self.w_k + self.b_k, h)    # (..., h, L_k, d_head)
+        v = split_heads(arrays["value"] @ self.w_v + self.b_v, h)  # (..., h, L_k, d_head)
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.ndim >= 2:  # one mask for every head: insert the head axis
+                mask = np.expand_dims(mask, -3)
+        out, weights = scaled_dot_product_attention(q, k, v, mask=mask)
+        return merge_heads(out) @ self.w_o + self.b_o, weights
+
+    def __repr__(self) -> str:
+        return f"MultiHeadAttention(d_model={self.d_model}, num_heads={self.num_heads})"
