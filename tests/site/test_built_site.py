@@ -1,0 +1,52 @@
+"""Checks of the built website in _build/html (run after `make book`)."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+CHAPTERS = [f for f in _toc_files() if f.startswith("notebooks/")]
+
+
+def test_site_was_built():
+    assert (HTML / "index.html").exists(), "run `make book` first"
+
+
+@pytest.mark.parametrize("page", _toc_files())
+def test_every_toc_page_is_built(page):
+    assert (HTML / f"{page}.html").exists()
+
+
+def test_every_notebook_is_a_chapter_in_the_toc():
+    notebooks = sorted(f"notebooks/{p.stem}" for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks == sorted(CHAPTERS)
+    assert notebooks, "no chapter notebooks"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_page_contains_its_figures_and_an_interactive_figure(page):
+    html = (HTML / f"{page}.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img[^>]+src="([^"]+\.png)"', html)
+    assert images, f"{page} shows no figure"
+    for src in images:
+        assert (HTML / page).parent.joinpath(src).resolve().exists(), f"missing image {src}"
+    # the widget state (with its PNG frames) is embedded and a widget view is placed
+    assert 'application/vnd.jupyter.widget-state+json' in html
+    assert 'application/vnd.jupyter.widget-view+json' in html
+    assert re.search(r'"Image(Model|View)"', html), "no embedded image frames"
+    # maths is present as TeX for MathJax, and no cell errored
+    assert "math notranslate" in html
+    assert "Traceback" not in html and 'class="output traceback' not in html

@@ -1,0 +1,65 @@
+"""Execute notebooks in place, deterministically, storing their outputs and widget state.
+
+    python tools/execute_notebooks.py notebooks/01_queries_keys_values.ipynb [...]
+
+Each notebook runs top to bottom in a fresh kernel started in its own folder (nbclient, no
+timing metadata). Widget model ids are random UUIDs; they are renumbered in order of appearance
+(uuid5 of the notebook name and a counter) so that re-executing an unchanged notebook rewrites
+the same file. Exits non-zero if a cell raises.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+UUID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def stable_widget_ids(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    ids = list(state.get("state", {}))
+    if not ids:
+        return nb
+    text = nbformat.writes(nb)
+    mapping = {}
+    # Order of first appearance in the cells, then any ids only the state mentions.
+    for found in UUID.findall(json.dumps(nb.cells)) + ids:
+        if found in state["state"] and found not in mapping:
+            mapping[found] = uuid.uuid5(uuid.NAMESPACE_URL, f"attnbook/{name}/{len(mapping)}").hex
+    text = re.sub("|".join(map(re.escape, mapping)), lambda m: mapping[m.group(0)], text)
+    return nbformat.reads(text, as_version=4)
+
+
+def execute(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    elapsed = time.perf_counter() - start
+    nb = stable_widget_ids(nb, path.stem)
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
+    return elapsed
+
+
+def main(paths: list[str]) -> int:
+    if not paths:
+        print(__doc__)
+        return 2
+    for p in paths:
+        elapsed = execute(Path(p))
+        print(f"executed {p} in {elapsed:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
