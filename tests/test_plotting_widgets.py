@@ -121,3 +121,25 @@ def test_interactive_figure_mimebundle_has_png_fallback_and_stable_text():
 def test_interactive_figure_rejects_bad_controls(kwargs, error, match):
     with pytest.raises(error, match=match):
         ab.interactive_figure(lambda fig, **p: None, **kwargs)
+
+
+def test_live_figure_redraws_on_change_and_reports_bad_input():
+    calls = []
+
+    def draw(fig, text, n):
+        if not text:
+            raise ValueError("type something")
+        calls.append((text, n))
+        fig.subplots().plot(range(n), label=text)
+
+    box = ab.live_figure(draw, text=W.Text(value="abc"), n=W.IntSlider(value=3, min=2, max=5))
+    first = box.image.value
+    assert calls == [("abc", 3)] and first
+    box.controls["n"].value = 5
+    assert calls[-1] == ("abc", 5) and box.image.value != first
+    box.controls["text"].value = ""
+    assert "type something" in box.status.value and calls[-1] == ("abc", 5)
+    data = box._repr_mimebundle_()
+    assert data["text/plain"] == "LiveFigure(text, n)"
+    with pytest.raises(TypeError, match="control 'x'"):
+        ab.live_figure(draw, x=3)

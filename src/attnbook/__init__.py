@@ -6,7 +6,8 @@ Every formula the book uses is implemented once here, named after the maths:
   masks, ``MultiHeadAttention``;
 * :mod:`attnbook.positional` — positional encodings;
 * :mod:`attnbook.plotting` — ``heatmap`` (one matrix) and ``heatmaps`` (a grid of heads);
-* :mod:`attnbook.widgets` — ``interactive_figure``, figures whose sliders work on the static site.
+* :mod:`attnbook.widgets` — ``interactive_figure``, figures whose sliders work on the static site,
+  and ``live_figure`` for inputs only a live kernel can answer (a text box).
 """
 
 from .attention import (
@@ -21,7 +22,15 @@ from .attention import (
 )
 from .plotting import Heatmap, heatmap, heatmaps
 from .positional import sinusoidal_positional_encoding
-from .widgets import Buttons, Dropdown, InteractiveFigure, Slider, interactive_figure
+from .widgets import (
+    Buttons,
+    Dropdown,
+    InteractiveFigure,
+    LiveFigure,
+    Slider,
+    interactive_figure,
+    live_figure,
+)
 
 __version__ = "0.1.0"
 
@@ -43,4 +52,6 @@ __all__ = [
     "InteractiveFigure",
     "Slider",
     "interactive_figure",
+    "LiveFigure",
+    "live_figure",
 ]

@@ -15,6 +15,7 @@ without widgets) and a short, stable ``text/plain`` description (so nbval compar
 from __future__ import annotations
 
 import base64
+import html
 import io
 import itertools
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from typing import Any, Callable, Sequence
 import ipywidgets as W
 from matplotlib.figure import Figure
 
-__all__ = ["Slider", "Dropdown", "Buttons", "InteractiveFigure", "interactive_figure"]
+__all__ = ["Slider", "Dropdown", "Buttons", "InteractiveFigure", "interactive_figure",
+           "LiveFigure", "live_figure"]
 
 MAX_FRAMES = 120  # ~25 KB a frame keeps a chapter page well under 3 MB
 
@@ -202,3 +204,77 @@ def interactive_figure(
         return stack
 
     return InteractiveFigure(widgets, frames, level(0, ()), initial, readouts)
+
+
+LIVE_NOTE = ("<small><i>This figure recomputes in a live kernel (Jupyter, Binder, Colab). On the "
+             "website it shows its first setting; the figures above it are precomputed.</i></small>")
+
+
+class LiveFigure(W.VBox):
+    """Controls above a figure that Python redraws on every change; built by :func:`live_figure`."""
+
+    def __init__(self, controls: dict[str, W.Widget], image: W.Image, status: W.HTML, note: str,
+                 update: Callable[..., None]):
+        super().__init__([W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap")),
+                          image, status, W.HTML(note)])
+        self.controls, self.image, self.status, self.update = controls, image, status, update
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs)
+        if not isinstance(data, dict):
+            return data
+        data["text/plain"] = f"LiveFigure({', '.join(self.controls)})"
+        data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        return data
+
+
+def live_figure(
+    draw: Callable[..., Any],
+    *,
+    figsize: tuple[float, float] = (6.0, 4.0),
+    dpi: int = 80,
+    note: str = LIVE_NOTE,
+    **controls: W.ValueWidget,
+) -> LiveFigure:
+    """A figure that Python redraws whenever a control changes: for inputs that cannot be
+    precomputed, such as a text box where the reader types a sentence.
+
+    Parameters
+    ----------
+    draw : callable ``draw(fig, **params)``, as for :func:`interactive_figure`; it receives each
+        control's current ``value``. A ``ValueError``/``TypeError`` it raises (e.g. for input the
+        model cannot read) is shown under the figure instead of the figure changing.
+    **controls : ipywidgets with a ``value`` (``Text``, ``Dropdown``, ``IntSlider``, ...), passed
+        to ``draw`` under their keyword names.
+
+    Returns
+    -------
+    LiveFigure (an ``ipywidgets.VBox``). On the static site it shows the figure for the controls'
+    initial values and a note that it needs a live kernel; use :func:`interactive_figure` for
+    figures that must respond on the website.
+    """
+    if not callable(draw):
+        raise TypeError(f"draw must be callable, got {type(draw).__name__}")
+    if not controls:
+        raise ValueError("live_figure needs at least one control")
+    for name, widget in controls.items():
+        if not isinstance(widget, W.ValueWidget):
+            raise TypeError(f"control {name!r} must be an ipywidgets widget with a value, "
+                            f"got {type(widget).__name__}")
+    image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+    status = W.HTML()
+
+    def update(*_):
+        params = {name: widget.value for name, widget in controls.items()}
+        try:
+            image.value = _png(draw, figsize, dpi, params)
+            status.value = ""
+        except (ValueError, TypeError) as err:
+            status.value = f"<span style='color:#b00020'>{html.escape(str(err))}</span>"
+
+    update()
+    if not image.value:
+        raise ValueError(f"draw failed for the initial values: {status.value}")
+    for widget in controls.values():
+        widget.observe(update, names="value")
+    return LiveFigure(controls, image, status, note, update)
