@@ -15,8 +15,11 @@ Conventions (the book's notation page explains them):
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ._checks import as_float_array, bool_mask, positive_float, positive_int
 
@@ -90,7 +93,8 @@ def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
     return _softmax(z, axis)
 
 
-def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None):
+def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
+                                 need_weights: bool = True):
     r"""Scaled dot-product attention (Vaswani et al., 2017).
 
     .. math::
@@ -108,13 +112,24 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None)
         a query with no key left gets all-zero weights and a zero output.
     scale : float, optional
         Multiplies the scores; default ``1 / sqrt(d_k)``.
+    need_weights : bool
+        Return the weights (default). With ``False`` the function returns ``(output, None)``
+        and never holds the whole ``(..., L_q, L_k)`` matrix, only a block of query rows per
+        thread at a time: faster, and far less memory at large ``L`` (as PyTorch's
+        ``need_weights=False`` in multi-head attention).
 
     Returns
     -------
     output : ndarray, shape ``(..., L_q, d_v)``
         Each row is the weighted sum of the value rows, :math:`\sum_j \alpha_{ij} v_j`.
-    weights : ndarray, shape ``(..., L_q, L_k)``
+    weights : ndarray, shape ``(..., L_q, L_k)``, or ``None`` if ``need_weights=False``
         The attention weights :math:`\alpha`; each row sums to 1 (or is all zero, see ``mask``).
+
+    Notes
+    -----
+    The work is cut into tiles, one (batch/head index, block of query rows) each, and the tiles
+    of a large input run on a small thread pool; chapter 10 explains how and why. Every tile
+    is the formula above, computed in place by :func:`_attention_tile`.
     """
     q = as_float_array(q, "q", min_ndim=2)
     k = as_float_array(k, "k", min_ndim=2)
@@ -140,15 +155,113 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None)
         ) from None
     d_k = q.shape[-1]
     scale = 1.0 / math.sqrt(d_k) if scale is None else positive_float(scale, "scale")
-
-    scores = (q @ np.swapaxes(k, -1, -2)) * scale  # (..., L_q, L_k); a Python float keeps float32
-    if not np.isfinite(scores).all():
-        raise ValueError("the scores q @ k.T * scale overflowed; rescale q or k")
     if mask is not None:
         mask = bool_mask(mask, "mask", batch + (q.shape[-2], k.shape[-2]))
-        scores = np.where(mask, scores, -np.inf)
-    weights = _softmax(scores, axis=-1)
-    return weights @ v, weights
+
+    L_q, L_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
+    output = np.empty(batch + (L_q, d_v), dtype=np.result_type(q, k, v))
+    weights = np.empty(batch + (L_q, L_k), dtype=np.result_type(q, k)) if need_weights else None
+    check_overflow = _scores_may_overflow(q, k, scale)
+    if output.size * L_k < _TILED_WORK:  # small: one tile holding all heads
+        _attention_tile(q, k, v, mask, output, weights, scale=scale, check_overflow=check_overflow)
+        return output, weights
+    q, k, v = (np.broadcast_to(x, batch + x.shape[-2:]) for x in (q, k, v))  # views, no copies
+    if mask is not None:
+        mask = np.broadcast_to(mask, batch + (L_q, L_k))
+    tiles = [
+        (q[i][rows], k[i], v[i], None if mask is None else mask[i][rows],
+         output[i][rows], None if weights is None else weights[i][rows])
+        for i, rows in _tiles(batch, L_q, L_k)
+    ]
+    _run_in_parallel(
+        lambda t: _attention_tile(*t, scale=scale, check_overflow=check_overflow), tiles)
+    return output, weights
+
+
+# --- how scaled_dot_product_attention computes: tiles, in place, on a thread pool -----------
+
+_TILED_WORK = 2**26      # below ~64 M multiply-adds, one tile: a thread pool would cost more
+_TILE_ELEMENTS = 2**19   # a tile of scores holds ~0.5 M entries (2 MB in float32)
+
+
+def _tiles(batch, L_q, L_k):
+    """Yield ``(index, rows)`` per tile: a batch/head index and a block of query rows."""
+    rows_per_tile = max(1, min(L_q, _TILE_ELEMENTS // L_k))
+    for index in np.ndindex(*batch):
+        for start in range(0, L_q, rows_per_tile):
+            yield index, slice(start, start + rows_per_tile)
+
+
+def _attention_tile(q, k, v, mask, output, weights, *, scale, check_overflow):
+    """``output = softmax(q k^T * scale) v`` for one tile, computed in place.
+
+    ``q`` is a block of query rows ``(..., B, d_k)``; ``k``, ``v`` are all the keys and values;
+    ``output`` (and ``weights``, unless it is ``None``) are where the results go.
+    Two things make it fast: no ``(B, L_k)`` temporary is created after the scores (``-=``,
+    ``exp(out=)``), and the softmax's division is applied to the ``(B, d_v)`` output instead
+    of the ``(B, L_k)`` weights — unless the caller asked for the weights.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is an error just below
+        scores = np.matmul(q * scale, k.swapaxes(-1, -2), out=weights)  # (B, L_k)
+    if check_overflow and not np.isfinite(scores).all():
+        raise ValueError("the scores q @ k.T * scale overflowed; rescale q or k")
+    if mask is not None:
+        np.copyto(scores, -np.inf, where=~mask)
+    row_max = scores.max(axis=-1, keepdims=True)
+    row_max[np.isneginf(row_max)] = 0.0  # a fully masked row: exp(-inf - 0) = 0 everywhere
+    scores -= row_max
+    e = np.exp(scores, out=scores)       # unnormalised weights, in the scores' memory
+    total = e.sum(axis=-1, keepdims=True)
+    total[total == 0] = 1.0              # fully masked rows stay all zero
+    if weights is not None:
+        e /= total
+        np.matmul(e, v, out=output)
+    else:
+        np.matmul(e, v, out=output)
+        output /= total
+
+
+def _scores_may_overflow(q, k, scale) -> bool:
+    """Whether a score could overflow. ``|q_i . k_j| <= d_k max|q| max|k|`` bounds every score
+    from two cheap reductions, so the ``L_q x L_k`` check only runs for enormous inputs."""
+    largest = [max(float(x.max()), -float(x.min())) for x in (q, k)]
+    bound = scale * q.shape[-1] * largest[0] * largest[1]  # Python floats: inf, never a warning
+    return not bound < 0.25 * float(np.finfo(np.result_type(q, k)).max)
+
+
+def _run_in_parallel(work, tiles):
+    """Apply ``work`` to every tile, on a pool of one thread per core.
+
+    numpy releases the GIL in ``exp`` and matrix products, so threads use all cores — for the
+    element-wise passes too, which numpy itself runs on one core. BLAS is limited to one thread
+    meanwhile: BLAS threads on top of the pool's would fight for the same cores.
+    """
+    workers = min(_cores(), len(tiles))
+    if workers < 2:
+        for tile in tiles:
+            work(tile)
+        return
+    with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(work, tiles):  # re-raises the first error of a tile
+            pass
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_blas_controller = None
+
+
+def _one_blas_thread():
+    """A context in which BLAS (OpenBLAS, MKL, ...) runs single-threaded (``threadpoolctl``)."""
+    global _blas_controller
+    if _blas_controller is None:
+        _blas_controller = ThreadpoolController()  # finds the BLAS libraries loaded, once
+    return _blas_controller.limit(limits=1, user_api="blas")
 
 
 def entropy(weights, axis: int = -1) -> np.ndarray:
@@ -301,7 +414,7 @@ class MultiHeadAttention:
         """The eight parameter arrays by name."""
         return {n: getattr(self, n) for n in ("w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o")}
 
-    def __call__(self, query, key, value, mask=None):
+    def __call__(self, query, key, value, mask=None, need_weights: bool = True):
         """Attend from ``query`` to ``key``/``value``.
 
         Parameters
@@ -310,11 +423,13 @@ class MultiHeadAttention:
         key, value : array_like, shape ``(..., L_k, d_model)``
         mask : bool array_like broadcastable to ``(..., L_q, L_k)``, optional; ``True`` = may
             attend. The same mask applies to every head.
+        need_weights : bool; with ``False``, ``weights`` is ``None`` and the attention takes its
+            faster path (see :func:`scaled_dot_product_attention`).
 
         Returns
         -------
         output : ndarray, shape ``(..., L_q, d_model)``
-        weights : ndarray, shape ``(..., num_heads, L_q, L_k)``
+        weights : ndarray, shape ``(..., num_heads, L_q, L_k)``, or ``None``
         """
         arrays = {}
         for name, x in (("query", query), ("key", key), ("value", value)):
@@ -334,7 +449,7 @@ class MultiHeadAttention:
             mask = np.asarray(mask)
             if mask.ndim >= 2:  # one mask for every head: insert the head axis
                 mask = np.expand_dims(mask, -3)
-        out, weights = scaled_dot_product_attention(q, k, v, mask=mask)
+        out, weights = scaled_dot_product_attention(q, k, v, mask=mask, need_weights=need_weights)
         return merge_heads(out) @ self.w_o + self.b_o, weights
 
     def __repr__(self) -> str:
