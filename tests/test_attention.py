@@ -249,7 +249,9 @@ def test_padding_mask():
 # --- multi-head attention ------------------------------------------------------------------------
 
 def _mha_reference(mha, xq, xk, xv, mask=None):
-    """Independent loop over heads, written from the paper's per-head formulas."""
+    """Independent loop over heads, written from the paper's per-head formulas.
+
+    A query whose keys are all masked gets zero weights (the library's documented choice)."""
     h, dh = mha.num_heads, mha.d_head
     q, k, v = xq @ mha.w_q + mha.b_q, xk @ mha.w_k + mha.b_k, xv @ mha.w_v + mha.b_v
     heads, weights = [], []
@@ -258,36 +260,190 @@ def _mha_reference(mha, xq, xk, xv, mask=None):
         s = q[..., cols] @ np.swapaxes(k[..., cols], -1, -2) / math.sqrt(dh)
         if mask is not None:
             s = np.where(mask, s, -np.inf)
-        a = np.exp(s - s.max(-1, keepdims=True))
-        a = a / a.sum(-1, keepdims=True)
+        m = s.max(-1, keepdims=True)
+        a = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+        total = a.sum(-1, keepdims=True)
+        a = a / np.where(total > 0, total, 1.0)
         heads.append(a @ v[..., cols])
         weights.append(a)
     return np.concatenate(heads, -1) @ mha.w_o + mha.b_o, np.stack(weights, -3)
 
 
-@pytest.mark.parametrize("num_heads", [1, 2, 4])
+def _random_biases(mha, rng):
+    for name in ("b_q", "b_k", "b_v", "b_o"):
+        setattr(mha, name, rng.normal(size=mha.d_model))
+    return mha
+
+
+@pytest.mark.parametrize("num_heads", [1, 2, 4, 8])
 def test_mha_matches_loop_over_heads(num_heads):
     rng = np.random.default_rng(6)
-    mha = ab.MultiHeadAttention(8, num_heads, seed=1)
-    for name in ("b_q", "b_k", "b_v", "b_o"):
-        setattr(mha, name, rng.normal(size=8))
-    xq, xk = rng.normal(size=(2, 3, 8)), rng.normal(size=(2, 5, 8))
+    mha = _random_biases(ab.MultiHeadAttention(8, num_heads, seed=1), rng)
+    xq, xk, xv = rng.normal(size=(2, 3, 8)), rng.normal(size=(2, 5, 8)), rng.normal(size=(2, 5, 8))
     mask = ab.causal_mask(3, 5)
-    out, w = mha(xq, xk, xk, mask=mask)
-    ref_out, ref_w = _mha_reference(mha, xq, xk, xk, mask)
-    assert w.shape == (2, num_heads, 3, 5)
+    out, w = mha(xq, xk, xv, mask=mask)  # cross-attention: keys and values differ
+    ref_out, ref_w = _mha_reference(mha, xq, xk, xv, mask)
+    assert out.shape == (2, 3, 8) and w.shape == (2, num_heads, 3, 5)
     np.testing.assert_allclose(out, ref_out, atol=1e-6, rtol=0)
     np.testing.assert_allclose(w, ref_w, atol=1e-6, rtol=0)
 
 
+@given(st.data())
+@settings(max_examples=80, deadline=None)
+def test_mha_matches_loop_over_heads_for_any_shapes_and_masks(data):
+    """float64, random heads, lengths, batch shapes, biases and masks (fully masked rows too):
+    agreement to 1e-6, the issue's bound (in practice the difference is ~1e-15)."""
+    num_heads = data.draw(st.sampled_from([1, 2, 3, 4]), "num_heads")
+    d_model = num_heads * data.draw(st.integers(1, 4), "d_head")
+    batch = data.draw(st.sampled_from([(), (1,), (3,), (2, 2)]), "batch")
+    lq, lk = data.draw(st.integers(1, 5), "L_q"), data.draw(st.integers(1, 5), "L_k")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), "seed"))
+    mha = _random_biases(ab.MultiHeadAttention(d_model, num_heads, seed=int(rng.integers(99))), rng)
+    xq = rng.normal(size=batch + (lq, d_model))
+    xk, xv = rng.normal(size=batch + (lk, d_model)), rng.normal(size=batch + (lk, d_model))
+    mask_shape = data.draw(st.sampled_from([None, (lq, lk), (lk,), batch + (1, lk),
+                                            batch + (lq, lk)]), "mask_shape")
+    mask = None if mask_shape is None else data.draw(arrays(bool, mask_shape), "mask")
+    out, w = mha(xq, xk, xv, mask=mask)
+    ref_out, ref_w = _mha_reference(mha, xq, xk, xv, mask)
+    assert w.shape == batch + (num_heads, lq, lk) and out.shape == batch + (lq, d_model)
+    np.testing.assert_allclose(w, ref_w, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(out, ref_out, atol=1e-6, rtol=0)
+    if mask is not None:  # masked keys get exactly zero weight in every head
+        assert (w[np.broadcast_to(~np.expand_dims(mask, -3) if mask.ndim >= 2 else ~mask,
+                                  w.shape)] == 0).all()
+
+
 def test_mha_with_one_head_is_sdpa_on_projected_inputs():
     rng = np.random.default_rng(7)
-    mha = ab.MultiHeadAttention(6, 1, seed=2)
-    x = rng.normal(size=(4, 6))
-    out, w = mha(x, x, x)
-    o, a = ab.scaled_dot_product_attention(x @ mha.w_q, x @ mha.w_k, x @ mha.w_v)
-    np.testing.assert_allclose(w[0], a, rtol=1e-12)
-    np.testing.assert_allclose(out, o @ mha.w_o, rtol=1e-12)
+    mha = _random_biases(ab.MultiHeadAttention(6, 1, seed=2), rng)
+    x, y = rng.normal(size=(4, 6)), rng.normal(size=(5, 6))
+    for xq, xkv in ((x, x), (x, y)):  # self-attention and cross-attention
+        out, w = mha(xq, xkv, xkv)
+        o, a = ab.scaled_dot_product_attention(xq @ mha.w_q + mha.b_q, xkv @ mha.w_k + mha.b_k,
+                                               xkv @ mha.w_v + mha.b_v)
+        assert w.shape == (1,) + a.shape
+        np.testing.assert_allclose(w[0], a, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(out, o @ mha.w_o + mha.b_o, rtol=1e-12, atol=1e-14)
+
+
+def _torch_layout_reference(in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
+                            num_heads, query, key, value, attn_mask=None):
+    """numpy transcription of PyTorch's ``F.multi_head_attention_forward`` for unbatched-first
+    inputs: packed ``in_proj_weight`` (3E, E) applied as ``x @ W.T + b``, sequence-first
+    (L, N, E) tensors, heads folded into the batch as ``(N * h, L, E / h)``, ``attn_mask`` True
+    where attention is NOT allowed (PyTorch's boolean convention, the opposite of ours)."""
+    e = query.shape[-1]
+    hd = e // num_heads
+    w_q, w_k, w_v = np.split(in_proj_weight, 3)
+    b_q, b_k, b_v = np.split(in_proj_bias, 3)
+    q, k, v = query @ w_q.T + b_q, key @ w_k.T + b_k, value @ w_v.T + b_v
+    tgt, n, _ = q.shape
+    src = k.shape[0]
+    q = q.reshape(tgt, n * num_heads, hd).transpose(1, 0, 2)
+    k = k.reshape(src, n * num_heads, hd).transpose(1, 0, 2)
+    v = v.reshape(src, n * num_heads, hd).transpose(1, 0, 2)
+    s = (q / math.sqrt(hd)) @ k.transpose(0, 2, 1)            # (N*h, L, S)
+    if attn_mask is not None:
+        s = np.where(attn_mask, -np.inf, s)
+    a = np.exp(s - s.max(-1, keepdims=True))
+    a /= a.sum(-1, keepdims=True)
+    o = (a @ v).transpose(1, 0, 2).reshape(tgt, n, e)         # (L, N, E)
+    return o @ out_proj_weight.T + out_proj_bias, a.reshape(n, num_heads, tgt, src)
+
+
+def _keras_layout_reference(kernels, biases, num_heads, query, key, value, mask=None):
+    """Keras's ``MultiHeadAttention`` layout: per-head kernels ``(E, h, d_head)`` for q/k/v and
+    ``(h, d_head, E)`` for the output, applied with einsum; ``mask`` True = may attend."""
+    (kq, kk, kv, ko), (bq, bk, bv, bo) = kernels, biases
+    q = np.einsum("bqe,ehd->bqhd", query, kq) + bq
+    k = np.einsum("bke,ehd->bkhd", key, kk) + bk
+    v = np.einsum("bke,ehd->bkhd", value, kv) + bv
+    s = np.einsum("bkhd,bqhd->bhqk", k, q / math.sqrt(q.shape[-1]))
+    if mask is not None:
+        s = np.where(mask[:, None], s, -np.inf)
+    a = np.exp(s - s.max(-1, keepdims=True))
+    a /= a.sum(-1, keepdims=True)
+    o = np.einsum("bhqk,bkhd->bqhd", a, v)
+    return np.einsum("bqhd,hde->bqe", o, ko) + bo, a
+
+
+def test_mha_matches_the_pytorch_and_keras_parameter_layouts():
+    """The same weights stored the frameworks' ways give the same attention (float64)."""
+    rng = np.random.default_rng(10)
+    e, h = 12, 3
+    mha = _random_biases(ab.MultiHeadAttention(e, h, seed=5), rng)
+    xq, xk, xv = rng.normal(size=(2, 4, e)), rng.normal(size=(2, 6, e)), rng.normal(size=(2, 6, e))
+    mask = rng.random((2, 4, 6)) < 0.7
+    mask[..., 0] = True  # no fully masked row: PyTorch returns NaN there
+    out, w = mha(xq, xk, xv, mask=mask)
+
+    # PyTorch: in_proj_weight = [W_Q^T; W_K^T; W_V^T], out_proj.weight = W_O^T, (L, N, E) inputs
+    in_w = np.concatenate([mha.w_q.T, mha.w_k.T, mha.w_v.T])
+    in_b = np.concatenate([mha.b_q, mha.b_k, mha.b_v])
+    t_out, t_w = _torch_layout_reference(in_w, in_b, mha.w_o.T, mha.b_o, h, xq.transpose(1, 0, 2),
+                                         xk.transpose(1, 0, 2), xv.transpose(1, 0, 2),
+                                         attn_mask=np.repeat(~mask, h, axis=0))
+    np.testing.assert_allclose(out, t_out.transpose(1, 0, 2), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(w, t_w, atol=1e-12, rtol=0)
+
+    # Keras: kernels (E, h, d_head) and (h, d_head, E), biases (h, d_head) and (E,)
+    split = lambda m: m.reshape(e, h, e // h)  # noqa: E731
+    kernels = (split(mha.w_q), split(mha.w_k), split(mha.w_v), mha.w_o.reshape(h, e // h, e))
+    biases = tuple(b.reshape(h, e // h) for b in (mha.b_q, mha.b_k, mha.b_v)) + (mha.b_o,)
+    k_out, k_w = _keras_layout_reference(kernels, biases, h, xq, xk, xv, mask)
+    np.testing.assert_allclose(out, k_out, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(w, k_w, atol=1e-12, rtol=0)
+
+    # and a layer built from PyTorch-layout weights with from_params is the same layer
+    again = ab.MultiHeadAttention.from_params(h, *(m.T for m in np.split(in_w, 3)), mha.w_o,
+                                              *np.split(in_b, 3), mha.b_o)
+    np.testing.assert_array_equal(again(xq, xk, xv, mask=mask)[0], out)
+
+
+@pytest.mark.parametrize("dtype, atol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_mha_equals_torch_multihead_attention(dtype, atol):
+    """Against the real ``torch.nn.MultiheadAttention`` when PyTorch happens to be installed
+    (it is not a dependency of the book)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    e, h = 16, 4
+    mha = _random_biases(ab.MultiHeadAttention(e, h, seed=6), rng)
+    params = {n: p.astype(dtype) for n, p in mha.parameters().items()}
+    mha = ab.MultiHeadAttention.from_params(h, **params)
+    layer = torch.nn.MultiheadAttention(e, h, batch_first=True,
+                                        dtype=torch.float64 if dtype == np.float64 else torch.float32)
+    with torch.no_grad():
+        layer.in_proj_weight.copy_(torch.from_numpy(np.concatenate(
+            [params["w_q"].T, params["w_k"].T, params["w_v"].T])))
+        layer.in_proj_bias.copy_(torch.from_numpy(np.concatenate(
+            [params["b_q"], params["b_k"], params["b_v"]])))
+        layer.out_proj.weight.copy_(torch.from_numpy(params["w_o"].T.copy()))
+        layer.out_proj.bias.copy_(torch.from_numpy(params["b_o"]))
+    xq = rng.normal(size=(2, 5, e)).astype(dtype)
+    xkv = rng.normal(size=(2, 7, e)).astype(dtype)
+    mask = ab.causal_mask(5, 7)
+    out, w = mha(xq, xkv, xkv, mask=mask)
+    assert out.dtype == dtype and w.dtype == dtype
+    with torch.no_grad():
+        t_out, t_w = layer(torch.from_numpy(xq), torch.from_numpy(xkv), torch.from_numpy(xkv),
+                           attn_mask=torch.from_numpy(~mask), need_weights=True,
+                           average_attn_weights=False)
+    np.testing.assert_allclose(out, t_out.numpy(), atol=atol, rtol=0)
+    np.testing.assert_allclose(w, t_w.numpy(), atol=atol, rtol=0)
+
+
+def test_mha_in_float32_stays_float32_and_close_to_float64():
+    rng = np.random.default_rng(12)
+    mha64 = _random_biases(ab.MultiHeadAttention(8, 2, seed=7), rng)
+    mha32 = ab.MultiHeadAttention.from_params(
+        2, **{n: p.astype(np.float32) for n, p in mha64.parameters().items()})
+    x = rng.normal(size=(3, 6, 8))
+    out32, w32 = mha32(x.astype(np.float32), x.astype(np.float32), x.astype(np.float32))
+    out64, w64 = mha64(x, x, x)
+    assert out32.dtype == np.float32 and w32.dtype == np.float32
+    np.testing.assert_allclose(out32, out64, atol=2e-5, rtol=0)
+    np.testing.assert_allclose(w32, w64, atol=2e-6, rtol=0)
 
 
 def test_mha_padding_mask_and_seed():
@@ -295,9 +451,22 @@ def test_mha_padding_mask_and_seed():
     x = rng.normal(size=(2, 4, 8))
     mha = ab.MultiHeadAttention(8, 2, seed=3)
     _, w = mha(x, x, x, mask=ab.padding_mask([2, 4]))
-    assert (w[0, :, :, 2:] == 0).all()
+    assert (w[0, :, :, 2:] == 0).all() and (w[1] > 0).all()
+    np.testing.assert_allclose(w.sum(-1), 1.0, rtol=1e-12)
     assert np.array_equal(ab.MultiHeadAttention(8, 2, seed=3).w_q, mha.w_q)
     assert not np.array_equal(ab.MultiHeadAttention(8, 2, seed=4).w_q, mha.w_q)
+    assert all(p.shape == ((8, 8) if n.startswith("w") else (8,))
+               for n, p in mha.parameters().items())
+
+
+def test_mha_fully_masked_query_gets_zero_weights_and_the_output_bias():
+    rng = np.random.default_rng(13)
+    mha = _random_biases(ab.MultiHeadAttention(4, 2, seed=8), rng)
+    x = rng.normal(size=(3, 4))
+    mask = np.array([[True, True, False], [False, False, False], [True, True, True]])
+    out, w = mha(x, x, x, mask=mask)
+    assert (w[:, 1] == 0).all() and np.isfinite(out).all()
+    np.testing.assert_allclose(out[1], mha.b_o, rtol=1e-12)  # zero context, then W_O, + b_O
 
 
 def test_mha_from_params_and_errors():
@@ -311,6 +480,10 @@ def test_mha_from_params_and_errors():
         ab.MultiHeadAttention(6, 4)
     with pytest.raises(ValueError, match=r"query must end in d_model=4, got shape \(3, 5\)"):
         mha(np.ones((3, 5)), np.ones((3, 4)), np.ones((3, 4)))
+    with pytest.raises(ValueError, match="same L_k"):
+        mha(np.ones((3, 4)), np.ones((3, 4)), np.ones((2, 4)))
+    with pytest.raises(TypeError, match="boolean"):
+        mha(np.ones((3, 4)), np.ones((3, 4)), np.ones((3, 4)), mask=np.ones((3, 3)))
 
 
 def test_split_and_merge_heads_are_inverse():
