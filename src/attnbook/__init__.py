@@ -5,6 +5,10 @@ Every formula the book uses is implemented once here, named after the maths:
 * :mod:`attnbook.attention` — ``softmax``, ``scaled_dot_product_attention``, ``entropy``,
   masks, ``MultiHeadAttention``;
 * :mod:`attnbook.positional` — positional encodings;
+* :mod:`attnbook.scores` — score functions (dot, scaled dot, general, additive, cosine), selected
+  by name with ``score``, and their costs;
+* :mod:`attnbook.seq2seq` — one decoder step of an encoder–decoder with attention (Luong,
+  Bahdanau);
 * :mod:`attnbook.plotting` — ``heatmap`` (one matrix) and ``heatmaps`` (a grid of heads);
 * :mod:`attnbook.widgets` — ``interactive_figure``, figures whose sliders work on the static site,
   and ``live_figure`` for inputs only a live kernel can answer (a text box).
@@ -20,7 +24,29 @@ from .attention import (
     softmax,
     split_heads,
 )
-from .plotting import Heatmap, heatmap, heatmaps
+from .plotting import Heatmap, contribution_bars, heatmap, heatmaps
+from .scores import (
+    SCORE_FUNCTIONS,
+    ScoreCost,
+    ScoreFunction,
+    additive_score,
+    cosine_score,
+    dot_product_variance,
+    dot_score,
+    general_score,
+    init_score_params,
+    scaled_dot_score,
+    score,
+    score_cost,
+)
+from .seq2seq import (
+    DecoderStep,
+    attentional_hidden_state,
+    bahdanau_step,
+    luong_step,
+    output_distribution,
+    rnn_cell,
+)
 from .positional import sinusoidal_positional_encoding
 from .widgets import (
     Buttons,
@@ -47,6 +73,27 @@ __all__ = [
     "Heatmap",
     "heatmap",
     "heatmaps",
+    "contribution_bars",
+    # scores
+    "SCORE_FUNCTIONS",
+    "ScoreCost",
+    "ScoreFunction",
+    "additive_score",
+    "cosine_score",
+    "dot_product_variance",
+    "dot_score",
+    "general_score",
+    "init_score_params",
+    "scaled_dot_score",
+    "score",
+    "score_cost",
+    # seq2seq
+    "DecoderStep",
+    "attentional_hidden_state",
+    "bahdanau_step",
+    "luong_step",
+    "output_distribution",
+    "rnn_cell",
     "Buttons",
     "Dropdown",
     "InteractiveFigure",

@@ -14,7 +14,7 @@ from matplotlib.image import AxesImage
 
 from ._checks import as_float_array
 
-__all__ = ["Heatmap", "heatmap", "heatmaps"]
+__all__ = ["Heatmap", "heatmap", "heatmaps", "contribution_bars"]
 
 CMAP = "viridis"
 
@@ -187,3 +187,68 @@ def heatmaps(
     if suptitle:
         fig.suptitle(suptitle)
     return fig, axes
+
+
+def contribution_bars(
+    weights,
+    values,
+    *,
+    ax: Axes | None = None,
+    key_labels: Sequence | None = None,
+    feature_labels: Sequence | None = None,
+    title: str | None = "context vector: contributions of the values",
+    xlabel: str = "value feature",
+    ylabel: str = "contribution α_j v_j",
+    legend: bool = True,
+    cmap: str = "tab10",
+) -> Axes:
+    r"""Stacked bars of how each value contributes to one context vector
+    :math:`\mathbf c = \sum_j \alpha_j \mathbf v_j`.
+
+    One bar per value feature; the segment of key ``j`` has height :math:`\alpha_j v_{j,f}`
+    (positive segments stack upwards from 0, negative ones downwards), and a black tick marks
+    the total :math:`c_f`.
+
+    Parameters
+    ----------
+    weights : array_like, shape ``(L_k,)``, the weights of one query
+    values : array_like, shape ``(L_k, d_v)``
+    ax : the axes to draw in (default: a new figure)
+    key_labels : ``L_k`` names of the keys (legend), optional
+    feature_labels : ``d_v`` names of the value features (x axis), optional
+
+    Returns
+    -------
+    the Axes.
+    """
+    weights = as_float_array(weights, "weights")
+    values = as_float_array(values, "values")
+    if weights.ndim != 1 or values.ndim != 2 or values.shape[0] != weights.shape[0]:
+        raise ValueError(f"contribution_bars takes weights (L_k,) and values (L_k, d_v), "
+                         f"got {weights.shape} and {values.shape}")
+    n_k, d_v = values.shape
+    key_labels = _check_labels(key_labels, n_k, "key_labels")
+    feature_labels = _check_labels(feature_labels, d_v, "feature_labels")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.5 + 0.6 * d_v, 3.2), layout="constrained")
+    parts = weights[:, None] * values  # (L_k, d_v)
+    colors = plt.get_cmap(cmap)
+    x = np.arange(d_v)
+    up, down = np.zeros(d_v), np.zeros(d_v)
+    for j in range(n_k):
+        pos, neg = np.clip(parts[j], 0, None), np.clip(parts[j], None, 0)
+        label = key_labels[j] if key_labels is not None else f"key {j + 1}"
+        ax.bar(x, pos, bottom=up, color=colors(j % colors.N), label=label, width=0.7)
+        ax.bar(x, neg, bottom=down, color=colors(j % colors.N), width=0.7)
+        up, down = up + pos, down + neg
+    ax.scatter(x, parts.sum(axis=0), marker="_", s=400, color="black", zorder=3,
+               label="total c")
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set_xticks(x, feature_labels if feature_labels is not None else [str(i) for i in x])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if legend:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return ax
