@@ -5,6 +5,11 @@ Every formula the book uses is implemented once here, named after the maths:
 * :mod:`attnbook.attention` — ``softmax``, ``scaled_dot_product_attention``, ``entropy``,
   masks, ``MultiHeadAttention``;
 * :mod:`attnbook.positional` — positional encodings;
+* :mod:`attnbook.embeddings` — the toy embedding table with named features
+  (``toy_embeddings``), one-hot positions and named projections (``feature_projection``);
+* :mod:`attnbook.heads` — attention heads built by hand (previous token, same kind, first
+  token) and ``mha_from_heads``;
+* :mod:`attnbook.cost` — flops and memory of attention (``attention_cost``), ``time_attention``;
 * :mod:`attnbook.scores` — score functions (dot, scaled dot, general, additive, cosine), selected
   by name with ``score``, and their costs;
 * :mod:`attnbook.seq2seq` — one decoder step of an encoder–decoder with attention (Luong,
@@ -47,7 +52,24 @@ from .seq2seq import (
     output_distribution,
     rnn_cell,
 )
-from .positional import sinusoidal_positional_encoding
+from .positional import sinusoidal_positional_encoding, sinusoidal_shift_matrix
+from .embeddings import (
+    EmbeddingTable,
+    feature_projection,
+    one_hot_positions,
+    parse_embedding_table,
+    position_names,
+    toy_embeddings,
+)
+from .heads import (
+    Head,
+    first_token_head,
+    heads_of,
+    mha_from_heads,
+    previous_token_head,
+    same_feature_head,
+)
+from .cost import AttentionCost, attention_cost, time_attention
 from .widgets import (
     Buttons,
     Dropdown,
@@ -70,6 +92,22 @@ __all__ = [
     "softmax",
     "split_heads",
     "sinusoidal_positional_encoding",
+    "sinusoidal_shift_matrix",
+    "EmbeddingTable",
+    "feature_projection",
+    "one_hot_positions",
+    "parse_embedding_table",
+    "position_names",
+    "toy_embeddings",
+    "Head",
+    "first_token_head",
+    "heads_of",
+    "mha_from_heads",
+    "previous_token_head",
+    "same_feature_head",
+    "AttentionCost",
+    "attention_cost",
+    "time_attention",
     "Heatmap",
     "heatmap",
     "heatmaps",
