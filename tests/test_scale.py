@@ -134,3 +134,226 @@ def test_mha_need_weights_false():
     ref, ref_w = mha(x, x, x, mask=ab.causal_mask(6))
     assert w is None and ref_w.shape == (2, 2, 6, 6)
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+# --- online softmax ----------------------------------------------------------------------------
+
+finite = st.floats(-30, 30, allow_nan=False, allow_infinity=False, width=64)
+
+
+@given(st.lists(finite, min_size=1, max_size=40), st.integers(1, 8))
+def test_online_softmax_equals_two_pass_softmax(values, block_size):
+    x = np.array(values)
+    e = np.exp(x - x.max())
+    np.testing.assert_allclose(ab.online_softmax(x, block_size), e / e.sum(), rtol=1e-12, atol=0)
+
+
+@given(st.integers(0, 2**16), st.integers(1, 9))
+def test_online_normalizer_is_the_max_and_the_shifted_sum(seed, block_size):
+    x = np.random.default_rng(seed).normal(scale=20, size=(3, 17))
+    m, d = ab.online_normalizer(x, block_size)
+    np.testing.assert_array_equal(m, x.max(-1))
+    np.testing.assert_allclose(d, np.exp(x - x.max(-1, keepdims=True)).sum(-1), rtol=1e-12)
+
+
+def test_online_normalizer_running_values_rescale_when_the_max_rises():
+    x = np.array([1.0, 3.0, 2.0, 5.0])
+    m, d, ms, ds = ab.online_normalizer(x, 1, running=True)
+    np.testing.assert_array_equal(ms, [1, 3, 3, 5])
+    for n in range(1, 5):  # after n entries: the sum of exp(x_j - max so far) over those entries
+        np.testing.assert_allclose(ds[n - 1], np.exp(x[:n] - x[:n].max()).sum(), rtol=1e-15)
+    assert (m, d) == (ms[-1], ds[-1])
+
+
+def test_online_softmax_handles_neg_inf_and_huge_logits():
+    x = np.array([[-np.inf, 0.0, -np.inf, 0.0], [-np.inf] * 4, [1e4, 0.0, 1e4 - 1, -1e4]])
+    p = ab.online_softmax(x, block_size=1)
+    np.testing.assert_allclose(p, ab.softmax(x), rtol=1e-12, atol=0)
+    assert np.isfinite(p).all() and (p[1] == 0).all()
+
+
+def test_online_softmax_rejects_bad_input():
+    with pytest.raises(ValueError, match="NaN"):
+        ab.online_softmax([1.0, np.nan])
+    with pytest.raises(ValueError, match="block_size"):
+        ab.online_softmax([1.0, 2.0], block_size=0)
+
+
+# --- tiled and causal-tiled attention ------------------------------------------------------------
+
+@given(st.integers(0, 2**16), st.integers(1, 13), st.integers(1, 13), st.integers(1, 6))
+@settings(max_examples=60, deadline=None)
+def test_tiled_attention_equals_plain(seed, lq, lk, block_size):
+    q, k, v = random_qkv(seed, batch=(2,), lq=lq, lk=lk, dk=4, dv=3)
+    out = ab.tiled_attention(q, k, v, block_size=block_size)
+    np.testing.assert_allclose(out, plain_attention(q, k, v)[0], rtol=1e-12, atol=1e-12)
+
+
+@given(st.integers(0, 2**16), st.integers(1, 13), st.integers(0, 5), st.integers(1, 6))
+@settings(max_examples=60, deadline=None)
+def test_causal_tiled_attention_equals_plain_masked(seed, lq, extra_keys, block_size):
+    lk = lq + extra_keys  # queries are the last L_q positions, as causal_mask has it
+    q, k, v = random_qkv(seed, batch=(2, 1), lq=lq, lk=lk, dk=4, dv=3)
+    out = ab.tiled_attention(q, k, v, block_size=block_size, causal=True)
+    ref = plain_attention(q, k, v, mask=ab.causal_mask(lq, lk))[0]
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_tiled_attention_is_stable_at_huge_scores_and_keeps_float32():
+    q, k, v = random_qkv(6, lq=8, lk=8)
+    q[3] *= 1e3  # scores of order 1e3: exp would overflow without the running max
+    out = ab.tiled_attention(q, k, v, block_size=3)
+    np.testing.assert_allclose(out, plain_attention(q, k, v)[0], rtol=1e-12, atol=1e-12)
+    q32, k32, v32 = (x.astype(np.float32) for x in random_qkv(7, lq=9, lk=9))
+    out32 = ab.tiled_attention(q32, k32, v32, block_size=4, causal=True)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, plain_attention(q32, k32, v32, ab.causal_mask(9))[0],
+                               atol=1e-6)
+
+
+def test_attention_tiles_skip_exactly_the_tiles_above_the_diagonal():
+    full = ab.attention_tiles(8, 8, 2)
+    causal = ab.attention_tiles(8, 8, 2, causal=True)
+    assert len(full) == 16 and len(causal) == 4 * 5 // 2
+    mask = ab.causal_mask(8)
+    for rows, cols in full:
+        assert ((rows, cols) in causal) == mask[rows, cols].any()
+    # every score the mask allows is covered by exactly one visited tile
+    covered = np.zeros((8, 8), int)
+    for rows, cols in causal:
+        covered[rows, cols] += 1
+    assert (covered[mask] == 1).all()
+    with pytest.raises(ValueError, match="L_k >= L_q"):
+        ab.attention_tiles(5, 3, 2, causal=True)
+
+
+def test_tiled_attention_steps_end_at_the_plain_result():
+    q, k, v = random_qkv(8, lq=8, lk=8, dk=4, dv=3)
+    steps = ab.tiled_attention_steps(q, k, v, block_size=4, causal=True)
+    assert len(steps) == 3 and [s.index for s in steps] == [0, 1, 2]
+    ref, w = plain_attention(q, k, v, ab.causal_mask(8))
+    last = steps[-1]
+    np.testing.assert_allclose(last.partial_output, ref, rtol=1e-12, atol=1e-12)
+    s = q @ k.T / 2.0
+    np.testing.assert_allclose(last.running_max, np.where(ab.causal_mask(8), s, -np.inf).max(-1),
+                               rtol=1e-12)
+    first = steps[0]  # rows 0-3 against keys 0-3; rows 4-7 not started
+    assert np.isnan(first.running_max[4:]).all()
+    np.testing.assert_allclose(first.partial_output[:4], ref[:4], rtol=1e-12, atol=1e-12)
+    # after the first tile of rows 4-7, their partial output is attention over keys 0-3 only
+    mask_first_block = np.zeros((8, 8), bool)
+    mask_first_block[:, :4] = True
+    np.testing.assert_allclose(steps[1].partial_output[4:],
+                               plain_attention(q, k, v, mask_first_block)[0][4:], rtol=1e-12)
+    with pytest.raises(ValueError, match="unbatched"):
+        ab.tiled_attention_steps(q[None], k[None], v[None], block_size=2)
+
+
+def test_tiled_attention_peak_memory_grows_linearly_not_quadratically():
+    rng = np.random.default_rng(9)
+    peaks = {}
+    for L in (256, 512, 1024):
+        q, k, v = (rng.normal(size=(L, 8)) for _ in range(3))
+        peaks[L], out = ab.peak_memory(ab.tiled_attention, q, k, v, block_size=64)
+        plain_peak, _ = ab.peak_memory(ab.scaled_dot_product_attention, q, k, v)
+        assert plain_peak >= L * L * 8  # the weights alone
+    assert peaks[1024] < plain_peak / 10
+    # doubling L: at most ~doubles (output + per-block state), far from the 4x of L x L
+    assert peaks[1024] < 2.5 * peaks[512] < 2.5 * 2.5 * peaks[256]
+
+
+def test_tiled_attention_rejects_bad_input():
+    with pytest.raises(ValueError, match="do not fit"):
+        ab.tiled_attention(np.ones((3, 4)), np.ones((5, 3)), np.ones((5, 2)))
+    with pytest.raises(ValueError, match="block_size"):
+        ab.tiled_attention(np.ones((3, 4)), np.ones((5, 4)), np.ones((5, 2)), block_size=0)
+    with pytest.raises(ValueError, match="do not broadcast"):
+        ab.tiled_attention(np.ones((2, 3, 4)), np.ones((3, 5, 4)), np.ones((3, 5, 2)))
+
+
+# --- KV cache and cached decoding ----------------------------------------------------------------
+
+def test_kv_cache_appends_and_grows():
+    rng = np.random.default_rng(10)
+    cache = ab.KVCache()
+    ks, vs = [], []
+    for n in (1, 3, 20, 1, 40):
+        k, v = rng.normal(size=(2, n, 4)), rng.normal(size=(2, n, 5))
+        cache.append(k, v)
+        ks.append(k)
+        vs.append(v)
+        np.testing.assert_array_equal(cache.keys, np.concatenate(ks, axis=-2))
+        np.testing.assert_array_equal(cache.values, np.concatenate(vs, axis=-2))
+    assert len(cache) == 65
+    with pytest.raises(ValueError, match="do not fit"):
+        cache.append(np.ones((2, 1, 3)), np.ones((2, 1, 5)))
+    with pytest.raises(ValueError, match="empty"):
+        ab.KVCache().keys
+
+
+@pytest.mark.parametrize("batch", [(), (2,)])
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_decoding_step_by_step_equals_causal_self_attention(batch, use_cache):
+    rng = np.random.default_rng(11)
+    mha = ab.MultiHeadAttention(8, 2, seed=4)
+    for name in ("b_q", "b_k", "b_v", "b_o"):
+        setattr(mha, name, rng.normal(size=8))
+    x = rng.normal(size=batch + (9, 8))
+    ref, _ = mha(x, x, x, mask=ab.causal_mask(9))
+    out = ab.decode_self_attention(mha, x, use_cache=use_cache)
+    assert out.shape == batch + (9, 8)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_prefill_then_step_equals_the_full_computation():
+    rng = np.random.default_rng(12)
+    mha = ab.MultiHeadAttention(6, 3, seed=5)
+    x = rng.normal(size=(7, 6))
+    decoder = ab.CachedSelfAttention(mha)
+    decoder.prefill(x[:5])
+    assert len(decoder.cache) == 5
+    last = [decoder.step(x[5]), decoder.step(x[6])]
+    ref, _ = mha(x, x, x, mask=ab.causal_mask(7))
+    np.testing.assert_allclose(np.stack(last), ref[5:], rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="d_model=6"):
+        decoder.step(np.ones(5))
+    with pytest.raises(TypeError, match="MultiHeadAttention"):
+        ab.CachedSelfAttention("not a layer")
+
+
+# --- approximations ------------------------------------------------------------------------------
+
+def test_sliding_window_mask():
+    m = ab.sliding_window_mask(5, 2)
+    np.testing.assert_array_equal(m, [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 1, 1, 0, 0],
+                                      [0, 0, 1, 1, 0], [0, 0, 0, 1, 1]])
+    np.testing.assert_array_equal(ab.sliding_window_mask(5, 9), ab.causal_mask(5))
+
+
+def _phi(x):
+    return np.where(x > 0, x + 1, np.exp(x))
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_linear_attention_equals_its_kernel_written_out(causal):
+    q, k, v = random_qkv(13, batch=(2,), lq=6, lk=6, dk=4, dv=3)
+    kernel = _phi(q) @ np.swapaxes(_phi(k), -1, -2)  # phi(q_i) . phi(k_j), all > 0
+    if causal:
+        kernel = kernel * ab.causal_mask(6)
+    w_ref = kernel / kernel.sum(-1, keepdims=True)
+    out, w = ab.linear_attention(q, k, v, causal=causal, need_weights=True)
+    np.testing.assert_allclose(w, w_ref, rtol=1e-12)
+    np.testing.assert_allclose(out, w_ref @ v, rtol=1e-12, atol=1e-12)
+    out_only, none = ab.linear_attention(q, k, v, causal=causal)
+    assert none is None
+    np.testing.assert_allclose(out_only, out, rtol=1e-12)
+    with pytest.raises(ValueError, match="L_q == L_k"):
+        ab.linear_attention(q[:, :3], k, v, causal=True)
+
+
+def test_peak_memory_counts_numpy_allocations():
+    peak, result = ab.peak_memory(np.zeros, (1000, 1000))
+    assert result.shape == (1000, 1000)
+    assert 8_000_000 <= peak < 8_100_000
+    with pytest.raises(TypeError, match="callable"):
+        ab.peak_memory(3)

@@ -17,6 +17,9 @@ Every formula the book uses is implemented once here, named after the maths:
 * :mod:`attnbook.plotting` — ``heatmap`` (one matrix) and ``heatmaps`` (a grid of heads);
 * :mod:`attnbook.widgets` — ``interactive_figure``, figures whose sliders work on the static site,
   and ``live_figure`` for inputs only a live kernel can answer (a text box).
+* :mod:`attnbook.scale` — attention at scale: ``online_softmax``, ``tiled_attention``
+  (FlashAttention-style), ``KVCache`` and cached decoding, sliding-window and linear
+  attention.
 """
 
 from .attention import (
@@ -79,6 +82,20 @@ from .widgets import (
     interactive_figure,
     live_figure,
 )
+from .scale import (
+    CachedSelfAttention,
+    KVCache,
+    TiledAttentionStep,
+    attention_tiles,
+    decode_self_attention,
+    linear_attention,
+    online_normalizer,
+    online_softmax,
+    peak_memory,
+    sliding_window_mask,
+    tiled_attention,
+    tiled_attention_steps,
+)
 
 __version__ = "0.1.0"
 
@@ -139,4 +156,17 @@ __all__ = [
     "interactive_figure",
     "LiveFigure",
     "live_figure",
+    # scale
+    "CachedSelfAttention",
+    "KVCache",
+    "TiledAttentionStep",
+    "attention_tiles",
+    "decode_self_attention",
+    "linear_attention",
+    "online_normalizer",
+    "online_softmax",
+    "peak_memory",
+    "sliding_window_mask",
+    "tiled_attention",
+    "tiled_attention_steps",
 ]
