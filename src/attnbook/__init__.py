@@ -14,6 +14,8 @@ Every formula the book uses is implemented once here, named after the maths:
   by name with ``score``, and their costs;
 * :mod:`attnbook.seq2seq` — one decoder step of an encoder–decoder with attention (Luong,
   Bahdanau);
+* :mod:`attnbook.pretrained` — a real pretrained transformer (all-MiniLM-L6-v2) read from its
+  safetensors file, tokenised and run with ``MultiHeadAttention``: ``load_minilm``;
 * :mod:`attnbook.plotting` — ``heatmap`` (one matrix) and ``heatmaps`` (a grid of heads);
 * :mod:`attnbook.widgets` — ``interactive_figure``, figures whose sliders work on the static site,
   and ``live_figure`` for inputs only a live kernel can answer (a text box).
@@ -73,6 +75,19 @@ from .heads import (
     same_feature_head,
 )
 from .cost import AttentionCost, attention_cost, time_attention
+from .pretrained import (
+    EncoderLayer,
+    EncoderOutput,
+    MiniLM,
+    WordPieceTokenizer,
+    attention_to,
+    erf,
+    gelu,
+    load_minilm,
+    model_dir,
+    offset_attention,
+    read_safetensors,
+)
 from .widgets import (
     Buttons,
     Dropdown,
@@ -125,6 +140,18 @@ __all__ = [
     "AttentionCost",
     "attention_cost",
     "time_attention",
+    # pretrained (chapter 9)
+    "EncoderLayer",
+    "EncoderOutput",
+    "MiniLM",
+    "WordPieceTokenizer",
+    "attention_to",
+    "erf",
+    "gelu",
+    "load_minilm",
+    "model_dir",
+    "offset_attention",
+    "read_safetensors",
     "Heatmap",
     "heatmap",
     "heatmaps",
