@@ -14,7 +14,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 ASSETS := _build/assets
 NPM ?= $(shell command -v npm)
 
-.PHONY: help env assets book pdf browser execute test test-unit test-notebooks test-site lab train evaluate clean
+.PHONY: help env assets book pdf browser execute test test-unit test-notebooks test-site lab train evaluate bench clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -79,6 +79,9 @@ train: $(STAMP) ## Re-train chapter 8's date model from scratch (seeded) into sr
 
 evaluate: $(STAMP) ## Held-out exact-match accuracy of chapter 8's date model, per format
 	$(BIN)/python -m attnbook.datemodel evaluate
+
+bench: $(STAMP) ## Time attnbook's attention against plain numpy (and PyTorch if installed); writes benchmarks/results.json
+	$(BIN)/python benchmarks/bench_attention.py
 
 clean: ## Remove the build output and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis

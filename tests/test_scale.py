@@ -357,3 +357,27 @@ def test_peak_memory_counts_numpy_allocations():
     assert 8_000_000 <= peak < 8_100_000
     with pytest.raises(TypeError, match="callable"):
         ab.peak_memory(3)
+
+
+# --- the benchmark script (run small; nothing about its times is asserted) ----------------------
+
+def test_benchmark_script_runs_and_writes_its_results(tmp_path, capsys):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_attention.py"
+    spec = importlib.util.spec_from_file_location("bench_attention", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "results.json"
+    assert bench.main(["--quick", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert {"machine", "speed", "memory", "causal", "kv_cache"} <= results.keys()
+    for row in results["speed"]["rows"]:
+        assert {"numpy", "attnbook", "attnbook_weights", "tiled"} <= row["seconds"].keys()
+        assert max(row["max_abs_diff_to_numpy"].values()) < 1e-5  # same results, float32
+    for row in results["kv_cache"]["rows"]:
+        assert row["max_abs_diff"] < 1e-5
+    assert results["causal"]["tiles"]["causal"] < results["causal"]["tiles"]["full"]
+    assert "ab/numpy" in capsys.readouterr().out
