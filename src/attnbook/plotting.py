@@ -246,6 +246,9 @@ def contribution_bars(
     ax.scatter(x, parts.sum(axis=0), marker="_", s=400, color="black", zorder=3,
                label="total c")
     ax.axhline(0, color="0.3", lw=0.8)
+    lo, hi = min(down.min(), 0.0), max(up.max(), 0.0)
+    pad = 0.08 * ((hi - lo) or 1.0)
+    ax.set_ylim(lo - pad if lo < 0 else 0.0, hi + pad)
     ax.set_xticks(x, feature_labels if feature_labels is not None else [str(i) for i in x])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
