@@ -3,7 +3,8 @@
     python tools/execute_notebooks.py notebooks/01_queries_keys_values.ipynb [...]
 
 Each notebook runs top to bottom in a fresh kernel started in its own folder (nbclient, no
-timing metadata). Widget model ids are random UUIDs; they are renumbered in order of appearance
+timing metadata, consecutive stream outputs merged so that a busy machine does not split a
+print into pieces). Widget model ids are random UUIDs; they are renumbered in order of appearance
 (uuid5 of the notebook name and a counter) so that re-executing an unchanged notebook rewrites
 the same file. Exits non-zero if a cell raises.
 """
@@ -42,6 +43,7 @@ def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                            coalesce_streams=True,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     elapsed = time.perf_counter() - start
