@@ -300,3 +300,16 @@ def test_positional_dot_product_depends_only_on_the_distance():
         np.testing.assert_allclose(d, d[0], atol=1e-9)
         np.testing.assert_allclose(d[0], np.cos(k * 10000 ** (-np.arange(0, 16, 2) / 16)).sum())
     assert math.isclose(g[0, 0], 8.0)
+
+
+def test_sinusoidal_frequencies_span_from_one_to_nearly_one_over_base():
+    w = ab.sinusoidal_frequencies(16, base=100.0)
+    assert w.shape == (8,) and w[0] == 1.0
+    np.testing.assert_allclose(w[-1], 100.0 ** (-14 / 16))
+    assert (np.diff(w) < 0).all()
+    pe = ab.sinusoidal_positional_encoding(5, 16, base=100.0)
+    np.testing.assert_allclose(pe[3, 0::2], np.sin(3 * w))
+    with pytest.raises(ValueError, match="even"):
+        ab.sinusoidal_frequencies(7)
+    with pytest.raises(ValueError, match="base"):
+        ab.sinusoidal_frequencies(8, base=-1.0)

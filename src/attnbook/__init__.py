@@ -57,7 +57,11 @@ from .seq2seq import (
     output_distribution,
     rnn_cell,
 )
-from .positional import sinusoidal_positional_encoding, sinusoidal_shift_matrix
+from .positional import (
+    sinusoidal_frequencies,
+    sinusoidal_positional_encoding,
+    sinusoidal_shift_matrix,
+)
 from .embeddings import (
     EmbeddingTable,
     feature_projection,
@@ -125,6 +129,7 @@ __all__ = [
     "split_heads",
     "sinusoidal_positional_encoding",
     "sinusoidal_shift_matrix",
+    "sinusoidal_frequencies",
     "EmbeddingTable",
     "feature_projection",
     "one_hot_positions",

@@ -6,7 +6,26 @@ import numpy as np
 
 from ._checks import positive_float, positive_int
 
-__all__ = ["sinusoidal_positional_encoding", "sinusoidal_shift_matrix"]
+__all__ = ["sinusoidal_frequencies", "sinusoidal_positional_encoding", "sinusoidal_shift_matrix"]
+
+
+def sinusoidal_frequencies(d_model: int, base: float = 10000.0) -> np.ndarray:
+    r"""The angular frequencies of the sinusoidal encodings, one per (sine, cosine) pair.
+
+    .. math:: \omega_i = \text{base}^{-2i/d_{model}}, \qquad i = 0, \dots, d_{model}/2 - 1
+
+    from :math:`\omega_0 = 1` (wavelength :math:`2\pi` positions) down to nearly
+    :math:`1/\text{base}` (wavelength nearly :math:`2\pi \cdot \text{base}`).
+
+    Returns
+    -------
+    ndarray, shape ``(d_model // 2,)``, float64.
+    """
+    d_model = positive_int(d_model, "d_model")
+    if d_model % 2:
+        raise ValueError(f"d_model must be even (sine/cosine pairs), got {d_model}")
+    base = positive_float(base, "base")
+    return base ** (-np.arange(0, d_model, 2) / d_model)
 
 
 def sinusoidal_positional_encoding(length: int, d_model: int, base: float = 10000.0) -> np.ndarray:
@@ -29,10 +48,8 @@ def sinusoidal_positional_encoding(length: int, d_model: int, base: float = 1000
     d_model = positive_int(d_model, "d_model")
     if d_model % 2:
         raise ValueError(f"d_model must be even (sine/cosine pairs), got {d_model}")
-    base = positive_float(base, "base")
     positions = np.arange(length)[:, None]
-    inv_freq = base ** (-np.arange(0, d_model, 2) / d_model)  # (d_model/2,)
-    angles = positions * inv_freq[None, :]
+    angles = positions * sinusoidal_frequencies(d_model, base)[None, :]  # (length, d_model/2)
     pe = np.empty((length, d_model))
     pe[:, 0::2] = np.sin(angles)
     pe[:, 1::2] = np.cos(angles)
@@ -65,8 +82,7 @@ def sinusoidal_shift_matrix(offset: int, d_model: int, base: float = 10000.0) ->
     d_model = positive_int(d_model, "d_model")
     if d_model % 2:
         raise ValueError(f"d_model must be even (sine/cosine pairs), got {d_model}")
-    base = positive_float(base, "base")
-    angles = int(offset) * base ** (-np.arange(0, d_model, 2) / d_model)
+    angles = int(offset) * sinusoidal_frequencies(d_model, base)
     c, s = np.cos(angles), np.sin(angles)
     r = np.zeros((d_model, d_model))
     r[0::2, 0::2] = np.diag(c)
