@@ -8,8 +8,9 @@ Conventions (the book's notation page explains them):
 * a boolean ``mask`` broadcastable to ``(..., L_q, L_k)`` is ``True`` where a query may attend to
   a key (PyTorch's convention for boolean masks);
 * a query whose keys are *all* masked gets all-zero weights and therefore a zero output, not NaN
-  (PyTorch returns NaN there, some libraries a uniform row; zeros keep padded batches finite and
-  make the masked positions easy to spot in a heatmap).
+  (as PyTorch's ``scaled_dot_product_attention`` does since version 2.5 — earlier versions gave
+  NaN — while code that masks with a large negative number gets a uniform row; zeros keep padded
+  batches finite and make the masked positions easy to spot in a heatmap).
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
     output = np.empty(batch + (L_q, d_v), dtype=np.result_type(q, k, v))
     weights = np.empty(batch + (L_q, L_k), dtype=np.result_type(q, k)) if need_weights else None
     check_overflow = _scores_may_overflow(q, k, scale)
-    if output.size * L_k < _TILED_WORK:  # small: one tile holding all heads
+    if math.prod(batch) * L_q * L_k < _TILED_SCORES:  # small: one tile holding all heads
         _attention_tile(q, k, v, mask, output, weights, scale=scale, check_overflow=check_overflow)
         return output, weights
     q, k, v = (np.broadcast_to(x, batch + x.shape[-2:]) for x in (q, k, v))  # views, no copies
@@ -180,7 +181,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
 
 # --- how scaled_dot_product_attention computes: tiles, in place, on a thread pool -----------
 
-_TILED_WORK = 2**26      # below ~64 M multiply-adds, one tile: a thread pool would cost more
+_TILED_SCORES = 2**20    # below ~1 M scores, one tile: a thread pool would cost more than it saves
 _TILE_ELEMENTS = 2**19   # a tile of scores holds ~0.5 M entries (2 MB in float32)
 
 
