@@ -14,8 +14,9 @@ def sinusoidal_frequencies(d_model: int, base: float = 10000.0) -> np.ndarray:
 
     .. math:: \omega_i = \text{base}^{-2i/d_{model}}, \qquad i = 0, \dots, d_{model}/2 - 1
 
-    from :math:`\omega_0 = 1` (wavelength :math:`2\pi` positions) down to nearly
-    :math:`1/\text{base}` (wavelength nearly :math:`2\pi \cdot \text{base}`).
+    from :math:`\omega_0 = 1` (wavelength :math:`2\pi` positions) down to
+    :math:`\text{base}^{-(d_{model}-2)/d_{model}}`, which approaches :math:`1/\text{base}`
+    (wavelength :math:`2\pi \cdot \text{base}`) as :math:`d_{model}` grows.
 
     Returns
     -------
