@@ -375,7 +375,7 @@ def test_mha_matches_the_pytorch_and_keras_parameter_layouts():
     mha = _random_biases(ab.MultiHeadAttention(e, h, seed=5), rng)
     xq, xk, xv = rng.normal(size=(2, 4, e)), rng.normal(size=(2, 6, e)), rng.normal(size=(2, 6, e))
     mask = rng.random((2, 4, 6)) < 0.7
-    mask[..., 0] = True  # no fully masked row: PyTorch returns NaN there
+    mask[..., 0] = True  # no fully masked row: nn.MultiheadAttention returns NaN there (2.13)
     out, w = mha(xq, xk, xv, mask=mask)
 
     # PyTorch: in_proj_weight = [W_Q^T; W_K^T; W_V^T], out_proj.weight = W_O^T, (L, N, E) inputs
