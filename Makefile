@@ -80,7 +80,7 @@ train: $(STAMP) ## Re-train chapter 8's date model from scratch (seeded) into sr
 evaluate: $(STAMP) ## Held-out exact-match accuracy of chapter 8's date model, per format
 	$(BIN)/python -m attnbook.datemodel evaluate
 
-bench: $(STAMP) ## Time attnbook's attention against plain numpy (and PyTorch if installed); writes benchmarks/results.json
+bench: $(STAMP) ## Time attnbook's attention against plain numpy (and PyTorch if installed) for chapter 10
 	$(BIN)/python benchmarks/bench_attention.py
 
 clean: ## Remove the build output and caches (keeps .venv)

@@ -42,7 +42,7 @@ def random_qkv(seed, batch=(), lq=5, lk=7, dk=4, dv=3, dtype=np.float64):
 def small_tiles(monkeypatch):
     """Make scaled_dot_product_attention cut even tiny inputs into tiles of 3 query rows and
     run them on the thread pool, so the tiling is tested on data small enough to write out."""
-    monkeypatch.setattr(attention_module, "_TILED_WORK", 0)
+    monkeypatch.setattr(attention_module, "_TILED_SCORES", 0)
     monkeypatch.setattr(attention_module, "_TILE_ELEMENTS", 3 * 7)
 
 
@@ -86,7 +86,7 @@ def test_tiled_sdpa_with_masks_and_broadcasting_equals_plain(seed, need_weights)
 def test_sdpa_large_input_takes_the_thread_pool_and_is_exact():
     """Big enough for the real tiles and pool (no monkeypatching), with a causal mask."""
     q, k, v = random_qkv(1, batch=(3,), lq=1100, lk=800, dk=16, dv=80)
-    assert 3 * 1100 * 80 * 800 >= attention_module._TILED_WORK
+    assert 3 * 1100 * 800 >= attention_module._TILED_SCORES
     mask = np.arange(800)[None, :] <= np.arange(1100)[:, None] - 300  # 300 queries see no key
     for need_weights in (False, True):
         out, w = ab.scaled_dot_product_attention(q, k, v, mask=mask, need_weights=need_weights)
@@ -381,3 +381,20 @@ def test_benchmark_script_runs_and_writes_its_results(tmp_path, capsys):
         assert row["max_abs_diff"] < 1e-5
     assert results["causal"]["tiles"]["causal"] < results["causal"]["tiles"]["full"]
     assert "ab/numpy" in capsys.readouterr().out
+
+
+def test_power_law_exponent():
+    x = np.array([128, 256, 512, 1024])
+    assert ab.power_law_exponent(x, 3e-9 * x**2.0) == pytest.approx(2.0, abs=1e-12)
+    assert ab.power_law_exponent(x, 5 * x) == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="positive"):
+        ab.power_law_exponent(x, -x)
+
+
+def test_stored_benchmark_results_hold_what_chapter_10_plots():
+    results = ab.benchmark_results()
+    lengths = [row["L"] for row in results["speed"]["rows"]]
+    assert lengths == [128, 256, 512, 1024, 2048, 4096]
+    assert [row["L"] for row in results["memory"]["rows"]][-1] == 8192
+    for row in results["speed"]["rows"]:
+        assert max(row["max_abs_diff_to_numpy"].values()) < 1e-5

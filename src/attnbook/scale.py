@@ -10,9 +10,11 @@ decode a sequence one token at a time reusing the keys and values already comput
 
 from __future__ import annotations
 
+import json
 import math
 import tracemalloc
 from dataclasses import dataclass
+from importlib import resources
 from typing import Callable
 
 import numpy as np
@@ -39,6 +41,8 @@ __all__ = [
     "sliding_window_mask",
     "linear_attention",
     "peak_memory",
+    "power_law_exponent",
+    "benchmark_results",
 ]
 
 
@@ -478,3 +482,25 @@ def peak_memory(function: Callable, *args, **kwargs) -> tuple[int, object]:
         if not was_tracing:
             tracemalloc.stop()
     return peak - before, result
+
+
+def power_law_exponent(x, y) -> float:
+    r"""The exponent :math:`p` of a power law :math:`y \approx c\, x^p` fitted to measurements:
+    the slope of the least-squares line through :math:`(\log x, \log y)` — the slope one reads
+    off a log–log plot. ``x`` and ``y`` are 1-D, of the same length >= 2, positive."""
+    x = as_float_array(x, "x", min_ndim=1)
+    y = as_float_array(y, "y", min_ndim=1)
+    if x.ndim != 1 or x.shape != y.shape or x.size < 2:
+        raise ValueError(f"x and y must be 1-D of the same length >= 2, got {x.shape}, {y.shape}")
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("a power law is fitted to positive x and y only")
+    slope, _ = np.polyfit(np.log(x), np.log(y), 1)
+    return float(slope)
+
+
+def benchmark_results() -> dict:
+    """The measurements of the last ``make bench`` run stored with attnbook
+    (``attnbook/data/attention_benchmark.json``, written by ``benchmarks/bench_attention.py``):
+    times, peak memory, causal tiling and KV-cache timings, and a description of the machine."""
+    path = resources.files("attnbook").joinpath("data", "attention_benchmark.json")
+    return json.loads(path.read_text())
