@@ -16,6 +16,10 @@ Every formula the book uses is implemented once here, named after the maths:
   Bahdanau);
 * :mod:`attnbook.pretrained` — a real pretrained transformer (all-MiniLM-L6-v2) read from its
   safetensors file, tokenised and run with ``MultiHeadAttention``: ``load_minilm``;
+* :mod:`attnbook.nn` — layers with hand-written backward passes (linear, embedding, layer norm,
+  softmax, attention, multi-head attention, cross-entropy), Adam and gradient checks;
+* :mod:`attnbook.dates` and :mod:`attnbook.datemodel` — chapter 8's data (dates in many formats)
+  and the small transformer trained on it: ``DateModel``;
 * :mod:`attnbook.plotting` — ``heatmap`` (one matrix) and ``heatmaps`` (a grid of heads);
 * :mod:`attnbook.widgets` — ``interactive_figure``, figures whose sliders work on the static site,
   and ``live_figure`` for inputs only a live kernel can answer (a text box).
@@ -118,6 +122,9 @@ from .scale import (
     tiled_attention_steps,
 )
 
+from . import dates, datemodel, nn
+from .datemodel import DateModel
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -205,4 +212,9 @@ __all__ = [
     "sliding_window_mask",
     "tiled_attention",
     "tiled_attention_steps",
+    # trained model (chapter 8)
+    "dates",
+    "datemodel",
+    "nn",
+    "DateModel",
 ]
