@@ -116,7 +116,7 @@ def bench_speed(lengths, rng) -> dict:
             sdpa = torch.nn.functional.scaled_dot_product_attention
             variants["torch"] = lambda: sdpa(tq, tk, tv)
             diffs["torch"] = sdpa(tq, tk, tv).numpy()
-        repeats = 5 if L <= 512 else 3 if L <= 2048 else 2
+        repeats = 20 if L <= 256 else 10 if L <= 512 else 3 if L <= 2048 else 2
         seconds, median = best_times(variants, repeats)
         rows.append({"L": L, "seconds": seconds, "median_seconds": median,
                      "calls": ROUNDS * repeats,

@@ -25,6 +25,8 @@ def as_float_array(x, name: str, *, min_ndim: int = 0, allow_neg_inf: bool = Fal
         arr = arr.astype(np.float64)
     if arr.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {arr.shape}")
+    if np.isfinite(arr).all():  # the common case in one pass; otherwise find what is wrong
+        return arr
     if np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN (shape {arr.shape})")
     if np.isposinf(arr).any():
