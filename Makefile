@@ -72,13 +72,11 @@ test-site: $(STAMP) browser ## Check the built website and PDF, in Chromium too 
 lab: $(STAMP) ## Open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks
 
-# Chapter 8's date model. One BLAS thread: its matrices are small, so a second thread only adds
-# overhead (and the numbers are the same either way).
 train: $(STAMP) ## Re-train chapter 8's date model from scratch (seeded) into src/attnbook/data/
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m attnbook.datemodel train
+	$(BIN)/python -m attnbook.datemodel_cli train
 
 evaluate: $(STAMP) ## Held-out exact-match accuracy of chapter 8's date model, per format
-	$(BIN)/python -m attnbook.datemodel evaluate
+	$(BIN)/python -m attnbook.datemodel_cli evaluate
 
 bench: $(STAMP) ## Time attnbook's attention against plain numpy (and PyTorch if installed) for chapter 10
 	$(BIN)/python benchmarks/bench_attention.py
