@@ -206,8 +206,8 @@ def print_tables(results: dict) -> None:
     print(f"{'L':>6} {'numpy':>11} {'attnbook+w':>11} {'attnbook':>11} {'tiled':>11}")
     for row in memory["rows"]:
         p = {name: b / 2**20 for name, b in row["peak_bytes"].items()}
-        print(f"{row['L']:>6} {p['numpy']:9.1f}MB {p['attnbook_weights']:9.1f}MB "
-              f"{p['attnbook']:9.1f}MB {p['tiled']:9.2f}MB")
+        print(f"{row['L']:>6} {p['numpy']:8.1f}MiB {p['attnbook_weights']:8.1f}MiB "
+              f"{p['attnbook']:8.1f}MiB {p['tiled']:8.2f}MiB")
 
     causal = results["causal"]
     s = causal["seconds"]
