@@ -31,8 +31,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ._checks import as_float_array, positive_float
+from ._checks import as_float_array
 from .attention import MultiHeadAttention, _one_blas_thread, padding_mask
+from .nn import layer_norm  # the one layer norm of the package (BERT passes eps=1e-12)
 
 __all__ = [
     "MODEL_REQUIREMENT",
@@ -176,35 +177,6 @@ def gelu(x) -> np.ndarray:
     tail = _erfc_nonnegative(np.abs(x) * (1.0 / math.sqrt(2.0)))  # erfc(|x| / sqrt 2)
     phi = np.where(x >= 0, 1.0 - 0.5 * tail, 0.5 * tail).astype(x.dtype, copy=False)
     return x * phi
-
-
-def layer_norm(x, gamma, beta, eps: float = 1e-5) -> np.ndarray:
-    r"""Layer normalisation (Ba et al., 2016) over the last axis:
-
-    .. math::
-
-        \operatorname{LayerNorm}(\mathbf x) = \boldsymbol\gamma \odot
-        \frac{\mathbf x - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \boldsymbol\beta, \qquad
-        \mu = \tfrac1d \textstyle\sum_i x_i, \quad \sigma^2 = \tfrac1d \sum_i (x_i - \mu)^2
-
-    Parameters
-    ----------
-    x : array_like, shape ``(..., d)``
-    gamma, beta : array_like, shape ``(d,)``: learned scale and shift
-    eps : float > 0, added to the variance (BERT uses 1e-12, PyTorch's default is 1e-5)
-    """
-    x = as_float_array(x, "x", min_ndim=1)
-    gamma = as_float_array(gamma, "gamma")
-    beta = as_float_array(beta, "beta")
-    d = x.shape[-1]
-    if gamma.shape != (d,) or beta.shape != (d,):
-        raise ValueError(f"gamma {gamma.shape} and beta {beta.shape} must have shape ({d},) "
-                         f"to normalise x of shape {x.shape}")
-    eps = positive_float(eps, "eps")
-    mu = x.mean(axis=-1, keepdims=True)
-    centred = x - mu
-    var = (centred * centred).mean(axis=-1, keepdims=True)
-    return centred / np.sqrt(var + eps) * gamma + beta
 
 
 # --------------------------------------------------------------------------------------------
