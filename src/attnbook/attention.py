@@ -20,8 +20,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
+from ._blas import one_blas_thread
 from ._checks import as_float_array, bool_mask, positive_float, positive_int
 
 __all__ = [
@@ -242,7 +242,7 @@ def _run_in_parallel(work, tiles):
         for tile in tiles:
             work(tile)
         return
-    with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+    with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
         for _ in pool.map(work, tiles):  # re-raises the first error of a tile
             pass
 
@@ -252,17 +252,6 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-_blas_controller = None
-
-
-def _one_blas_thread():
-    """A context in which BLAS (OpenBLAS, MKL, ...) runs single-threaded (``threadpoolctl``)."""
-    global _blas_controller
-    if _blas_controller is None:
-        _blas_controller = ThreadpoolController()  # finds the BLAS libraries loaded, once
-    return _blas_controller.limit(limits=1, user_api="blas")
 
 
 def entropy(weights, axis: int = -1) -> np.ndarray:

@@ -41,10 +41,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from . import dates as D
 from . import nn
+from ._blas import one_blas_thread
 from ._checks import positive_int
 from .attention import MultiHeadAttention, padding_mask
 from .plotting import heatmap
@@ -319,14 +319,14 @@ def train(config: DateModelConfig = DateModelConfig(), tc: TrainingConfig = Trai
         ``seconds`` (wall-clock time of the training loop)
     checkpoints : dict step → copy of the params at the start of that step (``steps`` = final)
 
-    BLAS runs on one thread while training (``threadpoolctl``): a multi-threaded matrix product
+    BLAS runs on one thread while training (``threadpoolctl``, through ``one_blas_thread``): a multi-threaded matrix product
     may add its terms in another order and round differently, and over a thousand steps those
     last-bit differences grow into different weights. With one thread every run gives the same
     weights, bit for bit, on a given machine and software stack (OpenBLAS picks its kernels by
     CPU model, so another CPU may round differently and land on slightly different, equally good
     weights). This model's small matrices gain nothing from a second thread anyway.
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _train(config, tc, progress)
 
 

@@ -32,7 +32,8 @@ from typing import Sequence
 import numpy as np
 
 from ._checks import as_float_array
-from .attention import MultiHeadAttention, _one_blas_thread, padding_mask
+from ._blas import one_blas_thread
+from .attention import MultiHeadAttention, padding_mask
 from .nn import layer_norm  # the one layer norm of the package (BERT passes eps=1e-12)
 
 __all__ = [
@@ -493,7 +494,7 @@ class MiniLM:
         mask = padding_mask(np.asarray(lengths), max_length=x.shape[1])  # (B, 1, L): keys only
         hidden, attention = [x], []
         # Small matrix products: one BLAS thread is as fast, and far faster on a busy machine.
-        with _one_blas_thread():
+        with one_blas_thread():
             for layer in self.layers:
                 x, weights = layer(x, mask)
                 hidden.append(x)
