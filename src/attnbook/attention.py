@@ -33,6 +33,7 @@ __all__ = [
     "split_heads",
     "merge_heads",
     "MultiHeadAttention",
+    "multi_head_attention_steps",
 ]
 
 
@@ -431,16 +432,36 @@ class MultiHeadAttention:
             raise ValueError(
                 f"key {arrays['key'].shape} and value {arrays['value'].shape} must have the same L_k"
             )
-        h = self.num_heads
-        q = split_heads(arrays["query"] @ self.w_q + self.b_q, h)  # (..., h, L_q, d_head)
-        k = split_heads(arrays["key"] @ self.w_k + self.b_k, h)    # (..., h, L_k, d_head)
-        v = split_heads(arrays["value"] @ self.w_v + self.b_v, h)  # (..., h, L_k, d_head)
-        if mask is not None:
-            mask = np.asarray(mask)
-            if mask.ndim >= 2:  # one mask for every head: insert the head axis
-                mask = np.expand_dims(mask, -3)
-        out, weights = scaled_dot_product_attention(q, k, v, mask=mask, need_weights=need_weights)
-        return merge_heads(out) @ self.w_o + self.b_o, weights
+        output, weights, _ = multi_head_attention_steps(
+            self.parameters(), arrays["query"], arrays["key"], arrays["value"], self.num_heads,
+            mask=mask, need_weights=need_weights)
+        return output, weights
 
     def __repr__(self) -> str:
         return f"MultiHeadAttention(d_model={self.d_model}, num_heads={self.num_heads})"
+
+
+def multi_head_attention_steps(params: dict, query, key, value, num_heads: int, mask=None,
+                               need_weights: bool = True):
+    """The computation of :class:`MultiHeadAttention`, returning its intermediate arrays too.
+
+    ``params`` holds ``w_q, w_k, w_v, w_o`` ``(d_model, d_model)`` and ``b_q, b_k, b_v, b_o``
+    ``(d_model,)``; the inputs are checked by the caller (:class:`MultiHeadAttention` does).
+    Training code (:mod:`attnbook.nn`) keeps the intermediates for its backward pass.
+
+    Returns
+    -------
+    output ``(..., L_q, d_model)``, weights ``(..., h, L_q, L_k)`` (or ``None``), and
+    ``(q, k, v, heads)``: the projected, split queries/keys/values ``(..., h, L, d_head)`` and the
+    merged head outputs ``(..., L_q, d_model)`` before ``W_O``.
+    """
+    q = split_heads(query @ params["w_q"] + params["b_q"], num_heads)  # (..., h, L_q, d_head)
+    k = split_heads(key @ params["w_k"] + params["b_k"], num_heads)    # (..., h, L_k, d_head)
+    v = split_heads(value @ params["w_v"] + params["b_v"], num_heads)  # (..., h, L_k, d_head)
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.ndim >= 2:  # one mask for every head: insert the head axis
+            mask = np.expand_dims(mask, -3)
+    out, weights = scaled_dot_product_attention(q, k, v, mask=mask, need_weights=need_weights)
+    heads = merge_heads(out)
+    return heads @ params["w_o"] + params["b_o"], weights, (q, k, v, heads)

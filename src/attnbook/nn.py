@@ -7,9 +7,9 @@ layer :math:`Y = f(X; \theta)` receives :math:`\bar Y = \partial \ell / \partial
 and :math:`\bar\theta`. Every ``*_backward`` function here does exactly that, for one layer, in
 plain numpy; ``tests/test_nn.py`` checks each one against finite differences in float64.
 
-The forward passes reuse the book's own attention: :func:`multi_head_attention` calls
-:func:`attnbook.scaled_dot_product_attention` and :func:`attnbook.split_heads` with the parameter
-layout of :class:`attnbook.MultiHeadAttention` (``x @ W + b``), and gives the same numbers.
+The forward passes reuse the book's own attention: :func:`multi_head_attention` runs the same
+code as :class:`attnbook.MultiHeadAttention` (``attention.multi_head_attention_steps``, built on
+:func:`attnbook.scaled_dot_product_attention`), and keeps what its backward pass needs.
 
 Shapes follow PyTorch: a batch of sequences is ``(B, L, d)``; leading dimensions may be any.
 Everything keeps the dtype it is given (train in float32, check gradients in float64).
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_float_array, positive_float, positive_int
-from .attention import merge_heads, scaled_dot_product_attention, split_heads
+from .attention import merge_heads, multi_head_attention_steps, split_heads
 
 __all__ = [
     "linear",
@@ -273,8 +273,8 @@ def multi_head_attention(params: dict, query, key, value, num_heads: int, mask=N
         \text{head}_i = \operatorname{Attention}(Q_i, K_i, V_i),\qquad
         Y = [\text{head}_1, \dots, \text{head}_h] W_O + \mathbf b_O
 
-    It is the same computation as ``attnbook.MultiHeadAttention.from_params(num_heads, **params)``
-    called on ``(query, key, value, mask)``, step for step (tests check it).
+    It is the computation of ``attnbook.MultiHeadAttention`` (both run
+    :func:`attnbook.attention.multi_head_attention_steps`), keeping the intermediates.
 
     Parameters
     ----------
@@ -295,16 +295,8 @@ def multi_head_attention(params: dict, query, key, value, num_heads: int, mask=N
         if np.shape(x)[-1:] != (d_model,):
             raise ValueError(f"{name} must end in d_model={d_model}, got shape {np.shape(x)}")
     h = positive_int(num_heads, "num_heads")
-    q = split_heads(query @ params["w_q"] + params["b_q"], h)
-    k = split_heads(key @ params["w_k"] + params["b_k"], h)
-    v = split_heads(value @ params["w_v"] + params["b_v"], h)
-    if mask is not None:
-        mask = np.asarray(mask)
-        if mask.ndim >= 2:  # one mask for every head, as in MultiHeadAttention
-            mask = np.expand_dims(mask, -3)
-    out, weights = scaled_dot_product_attention(q, k, v, mask=mask)
-    heads = merge_heads(out)
-    output = heads @ params["w_o"] + params["b_o"]
+    output, weights, (q, k, v, heads) = multi_head_attention_steps(
+        params, query, key, value, h, mask=mask)
     return output, weights, MHACache(np.asarray(query), np.asarray(key), np.asarray(value),
                                      q, k, v, weights, heads, h)
 
