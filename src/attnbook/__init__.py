@@ -122,12 +122,17 @@ from .scale import (
     tiled_attention_steps,
 )
 
-from . import dates, datemodel, nn
+from . import check, dates, datemodel, nn
+from .quiz import Quiz, quiz
 from .datemodel import DateModel
 
 __version__ = "0.1.0"
 
 __all__ = [
+    # exercises: answer checkers (ab.check.ex_N_k) and quizzes
+    "check",
+    "Quiz",
+    "quiz",
     "MultiHeadAttention",
     "causal_mask",
     "entropy",

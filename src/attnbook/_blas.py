@@ -2,18 +2,65 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
+import threadpoolctl
 from threadpoolctl import ThreadpoolController
 
 _controller: ThreadpoolController | None = None
+_lock = threading.Lock()
+_users = 0          # contexts open right now, in every thread
+_limiter = None     # threadpoolctl's limiter of the first of them; restores the saved limits
 
 
-def one_blas_thread():
-    """A context in which BLAS (OpenBLAS, MKL, ...) runs single-threaded (``threadpoolctl``).
-
-    The limit is process-wide while the context is open: two threads entering and leaving it at
-    the same time may leave BLAS with the wrong number of threads.
-    """
+def _blas_controller() -> ThreadpoolController:
     global _controller
     if _controller is None:
         _controller = ThreadpoolController()  # finds the BLAS libraries loaded, once
-    return _controller.limit(limits=1, user_api="blas")
+    return _controller
+
+
+def _release_openblas_control() -> None:
+    """threadpoolctl >= 3.8 lets only one "controlling" thread change OpenBLAS's (process-wide)
+    thread count and silently ignores the others; the switch below is shared by all threads,
+    so it takes control only for the moment it changes the count, then gives it back."""
+    controller_class = getattr(threadpoolctl, "OpenBLASController", None)
+    clear = getattr(controller_class, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+
+
+@contextmanager
+def one_blas_thread():
+    """A context in which BLAS (OpenBLAS, MKL, ...) runs single-threaded (``threadpoolctl``).
+
+    The BLAS thread count is one setting for the whole process, so the contexts of all threads
+    are counted together: the first to enter saves the count and sets it to 1, later ones (in
+    the same thread or others, nested or overlapping) only add to the count of users, and the
+    last to leave restores the saved count. A lock makes entering and leaving atomic, and the
+    thread that leaves last may be another than the one that entered first. While any context
+    is open, every BLAS call of the process runs on one thread.
+    """
+    global _users, _limiter
+    with _lock:
+        if _users == 0:
+            _release_openblas_control()
+            _limiter = _blas_controller().limit(limits=1, user_api="blas")
+            _release_openblas_control()
+        _users += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                limiter, _limiter = _limiter, None
+                _release_openblas_control()
+                limiter.restore_original_limits()
+                _release_openblas_control()
+
+
+def blas_threads() -> list[int]:
+    """The current number of threads of each BLAS library loaded (for tests and diagnostics)."""
+    return [lib.num_threads for lib in _blas_controller().select(user_api="blas").lib_controllers]
