@@ -72,11 +72,15 @@ test-site: $(STAMP) browser ## Check the built website and PDF, in Chromium too 
 lab: $(STAMP) ## Open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks
 
-train: $(STAMP) ## Re-train chapter 8's date model from scratch (seeded) into src/attnbook/data/
-	$(BIN)/python -m attnbook.datemodel_cli train
+# The book's trained models, each with a command line `python -m attnbook.<model>_cli`:
+# datemodel (chapter 8), sentiment (chapter 11), memnet (chapter 12).
+MODELS := $(foreach m,datemodel sentiment memnet,$(if $(wildcard src/attnbook/$(m)_cli.py),$(m)))
 
-evaluate: $(STAMP) ## Held-out exact-match accuracy of chapter 8's date model, per format
-	$(BIN)/python -m attnbook.datemodel_cli evaluate
+train: $(STAMP) ## Re-train the shipped models from scratch, seeded (MODEL=datemodel|sentiment|memnet for one)
+	@set -e; for m in $(or $(MODEL),$(MODELS)); do $(BIN)/python -m attnbook.$${m}_cli train; done
+
+evaluate: $(STAMP) ## Print every number the chapters quote about the trained models (MODEL=… for one)
+	@set -e; for m in $(or $(MODEL),$(MODELS)); do $(BIN)/python -m attnbook.$${m}_cli evaluate; done
 
 bench: $(STAMP) ## Time attnbook's attention against plain numpy (and PyTorch if installed) for chapter 10
 	$(BIN)/python benchmarks/bench_attention.py
