@@ -3,10 +3,15 @@
 Jupyter Book 1 sets up sphinx-thebe and sphinx-togglebutton twice, so every page carries their
 inline scripts twice; the second ``const THEBE_JS_URL = ...`` is a page error in the browser
 ("Identifier 'THEBE_JS_URL' has already been declared"). This drops exact duplicate scripts from
-each page's script list.
+each page's script list. It also adds ``static/attnbook.css`` (folded exercises and quizzes, and
+print rules for the PDF).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+STATIC = Path(__file__).parent / "static"  # attnbook.css: exercises, quizzes, print rules
 
 
 def _key(js) -> tuple:
@@ -29,6 +34,12 @@ def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     scripts[:] = unique
 
 
+def add_static(app) -> None:
+    app.config.html_static_path.append(str(STATIC))
+    app.add_css_file("attnbook.css")
+
+
 def setup(app):
+    app.connect("builder-inited", add_static)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

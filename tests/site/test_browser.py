@@ -193,3 +193,124 @@ def test_page_in_browser(browser, server, page_name):
         assert not problems.errors, "\n".join(problems.errors)
     finally:
         context.close()
+
+
+# --- Readable at the column's width (second edition) -------------------------------------------
+
+# What must not scroll sideways inside the text column, or run past it.
+FIT_CHECK = """() => {
+    const out = [];
+    const text = e => (e.textContent || e.getAttribute('src') || '').trim().slice(0, 70);
+    const article = document.querySelector('article') || document.body;
+    const box = article.getBoundingClientRect();
+    const scrolls = e => e.scrollWidth > e.clientWidth + 1;
+    article.querySelectorAll('.cell_input pre, .cell_output pre, .output pre, div.highlight pre')
+        .forEach(e => { if (e.offsetParent !== null && scrolls(e))
+            out.push(`code/output scrolls (${e.scrollWidth} > ${e.clientWidth} px): ${text(e)}`); });
+    article.querySelectorAll('table').forEach(t => {
+        const holder = t.parentElement;
+        if (t.offsetParent !== null && (scrolls(holder) || t.getBoundingClientRect().right > box.right + 1))
+            out.push(`table wider than the column (${t.scrollWidth} px): ${text(t)}`); });
+    article.querySelectorAll('mjx-container[display="true"]').forEach(m => {
+        const inner = m.firstElementChild;
+        if (!inner || m.offsetParent === null) return;
+        const w = inner.getBoundingClientRect().width, c = m.getBoundingClientRect().width;
+        if (w > c + 1 || m.getBoundingClientRect().right > box.right + 1)
+            out.push(`display maths ${Math.round(w)} px wide in a ${Math.round(c)}-px column: ${text(m)}`); });
+    return out;
+}"""
+
+# Images shown at less than 0.6x or more than 1.25x their intended CSS size. The intended size is
+# the image's width attribute (high-density PNGs carry their 1x width there) or else its pixels.
+SCALE_CHECK = """() => [...document.querySelectorAll('article img')]
+    .filter(i => i.offsetParent !== null && i.complete && i.naturalWidth > 0)
+    .map(i => { const intended = parseFloat(i.getAttribute('width')) || i.naturalWidth;
+                const shown = i.getBoundingClientRect().width;
+                return [i.getAttribute('src').slice(0, 60), intended, shown, shown / intended]; })
+    .filter(([src, intended, shown, ratio]) => ratio < 0.6 || ratio > 1.25)
+    .map(([src, intended, shown, ratio]) =>
+         `image shown at ${ratio.toFixed(2)}x (${Math.round(shown)} of ${Math.round(intended)} px): ${src}`)"""
+
+
+def _settled(page, page_name):
+    page.wait_for_load_state("networkidle")
+    expected = _interactive_figure_count(page_name) if page_name in CHAPTERS else 0
+    if expected:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.attnbook-interactive img').length >= {expected}",
+            timeout=30_000)
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_fits_the_column_at_1280(browser, server, page_name):
+    context, page, problems = _open(browser, server, page_name)
+    try:
+        _settled(page, page_name)
+        issues = page.evaluate(FIT_CHECK) + page.evaluate(SCALE_CHECK)
+        assert not issues, f"{len(issues)} things do not fit the column:\n" + "\n".join(issues)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_does_not_scroll_sideways_on_a_phone(browser, server, page_name):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    PageProblems(page, server)
+    try:
+        page.goto(f"{server}/{page_name}.html", wait_until="load")
+        _settled(page, page_name)
+        if page.locator(".math").count():
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            page.evaluate("() => MathJax.startup.promise")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, f"the page is {width} px wide on a 390-px phone screen"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"phone__{page_name.replace('/', '__')}.png")
+    finally:
+        context.close()
+
+
+# --- Exercises and quizzes fold, and open to show their content -------------------------------
+
+def _notebook_counts(page_name: str) -> dict:
+    nb = json.loads((ROOT / f"{page_name}.ipynb").read_text())
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return {"hint": md.count('<details class="hint">'),
+            "solution": md.count('<details class="solution">')}
+
+
+@pytest.mark.parametrize("page_name", CHAPTERS)
+def test_hints_solutions_and_quiz_fold_and_open(browser, server, page_name):
+    context, page, problems = _open(browser, server, page_name)
+    try:
+        page.wait_for_load_state("networkidle")
+        counts = _notebook_counts(page_name)
+        for kind in ("hint", "solution"):
+            assert page.locator(f"article details.{kind}").count() == counts[kind], kind
+        folded = page.locator("article details.hint, article details.solution, "
+                              "article details.hide, article details.quiz-choice, "
+                              "article details.quiz-key")
+        n = folded.count()
+        assert n >= 2 * counts["hint"], "hints and solutions are missing on the page"
+        open_on_load = page.evaluate("""() => [...document.querySelectorAll('article details')]
+            .filter(d => d.open).map(d => d.className + ': ' + d.textContent.trim().slice(0, 50))""")
+        assert not open_on_load, f"open on load: {open_on_load}"
+        for i in range(n):
+            d = folded.nth(i)
+            d.scroll_into_view_if_needed()
+            d.locator(":scope > summary").click()
+            assert d.evaluate("d => d.open"), f"details {i} did not open"
+            shown = d.evaluate("""d => [...d.children].filter(c => c.tagName !== 'SUMMARY')
+                .some(c => c.offsetHeight > 0 && (c.textContent.trim() || c.querySelector('img')))""")
+            assert shown, f"details {i} ({d.get_attribute('class')}) opened but shows nothing"
+        # every quiz choice gives feedback that says whether it was right, with a reason
+        choices = page.locator("article details.quiz-choice")
+        assert 6 <= choices.count(), "no quiz on the page (3-5 questions with choices)"
+        for i in range(choices.count()):
+            feedback = choices.nth(i).locator(".quiz-feedback")
+            assert feedback.is_visible(), f"quiz choice {i} shows no feedback when picked"
+            assert re.match(r"(Right|Not quite)\.\s+\S", feedback.inner_text().strip())
+        assert not problems.errors, "\n".join(problems.errors)
+    finally:
+        context.close()

@@ -73,3 +73,13 @@ def test_pdf_is_built_and_linked_from_the_intro():
     assert images >= len(CHAPTERS) and images > 0, f"{images} images in the PDF"
     intro = (HTML / f"{yaml.safe_load((ROOT / '_toc.yml').read_text())['root']}.html").read_text()
     assert 'href="../attnbook.pdf"' in intro
+
+
+def test_nothing_runs_off_the_pdf_paper():
+    """tools/make_pdf.py lays the page out at the paper's text width before printing and lists
+    what would run off the paper (code, outputs, tables, display maths, images)."""
+    report = HTML / "attnbook.layout.json"
+    assert report.exists(), "run `make pdf`"
+    import json
+    problems = json.loads(report.read_text())
+    assert not problems, f"{len(problems)} things run off the PDF's paper:\n" + "\n".join(problems[:30])
