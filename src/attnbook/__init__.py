@@ -123,6 +123,7 @@ from .scale import (
 )
 
 from . import check, dates, datemodel, nn
+from . import diagrams
 from .quiz import Quiz, quiz
 from .datemodel import DateModel
 
@@ -222,4 +223,6 @@ __all__ = [
     "datemodel",
     "nn",
     "DateModel",
+    # process diagrams (every chapter)
+    "diagrams",
 ]
