@@ -82,7 +82,8 @@ def test_interactive_figure_has_one_frame_per_setting_and_links_controls():
     assert len({fr for fr in fig.frames.values()}) == 6
     assert _decode(fig.frames[(2, 0)]).shape[2] in (3, 4)
     # widget tree: outer stack per temperature, inner per `show`, leaves image + readout
-    controls, stack = fig.children
+    controls, stack, status = fig.children
+    assert status.value == ""  # nothing being drawn
     slider, dropdown = controls.children
     assert isinstance(slider, W.SelectionSlider) and isinstance(dropdown, W.Dropdown)
     assert isinstance(stack, W.Stack) and len(stack.children) == 3

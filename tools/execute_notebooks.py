@@ -7,11 +7,15 @@ timing metadata, consecutive stream outputs merged so that a busy machine does n
 print into pieces). Widget model ids are random UUIDs; they are renumbered in order of appearance
 (uuid5 of the notebook name and a counter) so that re-executing an unchanged notebook rewrites
 the same file. Exits non-zero if a cell raises.
+
+The kernels run with ``ATTNBOOK_PRERENDER=1``: interactive figures draw every frame, since the
+stored notebook (and the website built from it) has no kernel to draw them later.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -20,6 +24,9 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+# Inherited by every kernel this process starts (see attnbook.widgets.prerender_everything).
+os.environ["ATTNBOOK_PRERENDER"] = "1"
 
 UUID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

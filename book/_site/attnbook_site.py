@@ -40,6 +40,7 @@ def add_static(app) -> None:
 
 
 def setup(app):
+    os.environ["ATTNBOOK_PRERENDER"] = "1"  # before any notebook is executed
     app.connect("builder-inited", add_static)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,15 +1,37 @@
 """Interactive figures that keep working on the static website, with no kernel behind the page.
 
-How it works: :func:`interactive_figure` calls your ``draw`` function once for every setting of
-the controls *when the notebook executes*, renders each figure to a PNG frame, and puts the frames
-in a tree of ``ipywidgets.Stack`` widgets (one level per control). Each control's ``index`` is
-linked to its level of stacks with ``ipywidgets.jslink``, a link that lives in the browser. The
-notebook stores the widget state, the book embeds it in the page, and the page's widget manager
-swaps frames when the reader moves a control — in Jupyter, Binder or Colab exactly as on the
-website. All the numbers in a frame come from Python; the browser only chooses which frame shows.
+How it works: :func:`interactive_figure` draws one PNG frame for every setting of the controls
+with your ``draw`` function and puts the frames in a tree of ``ipywidgets.Stack`` widgets (one
+level per control). Each control's ``index`` is linked to its level of stacks with
+``ipywidgets.jslink``, a link that lives in the browser. The notebook stores the widget state, the
+book embeds it in the page, and the page's widget manager swaps frames when the reader moves a
+control. All the numbers in a frame come from Python; the browser only chooses which frame shows.
+
+When frames are drawn (one code path, two schedules):
+
+* **Every frame at once** when the notebook is executed to be stored or published —
+  ``make execute``, ``make book``, any ``jupyter-book build`` of this book (its Sphinx extension
+  sets ``ATTNBOOK_PRERENDER=1``, and ``tools/execute_notebooks.py`` does too) — and in a plain
+  Python process (no kernel: a script or a test).
+* **Lazily in a live kernel** (JupyterLab, Binder, Colab): the first frame is drawn when the cell
+  runs, any other when a control reaches it, and the rest in the background while the kernel is
+  idle (never while a cell runs, so Run All is not slowed down); every frame is drawn once and
+  cached. A line under the figure says "drawing…" while a frame is being drawn.
+
+``ATTNBOOK_PRERENDER=1`` forces the first schedule and ``ATTNBOOK_PRERENDER=0`` the second.
+
+Frames are drawn at twice the pixels of their displayed size (``dpi`` is CSS pixels per inch;
+frames carry ``2 × dpi`` pixels per inch) so they stay sharp on high-density screens, and stored
+as 256-colour PNGs, which keeps them about as small as the 1× frames were.
+
+Where ipywidgets has no ``Stack`` (ipywidgets 7, e.g. Colab's own), the figure is one ``Image``
+that Python swaps when a control moves: the same frames, shown by the kernel instead of the
+browser (a live kernel is always there on Colab).
 
 The displayed output also carries the first frame as a plain PNG (for the PDF and for front ends
-without widgets) and a short, stable ``text/plain`` description (so nbval compares it).
+without widgets), a short, stable ``text/plain`` description (so nbval compares it), and, as a
+second output, the line "run the cell to move the controls" that only front ends without a widget
+manager show (everywhere else it is an empty, hidden widget).
 """
 
 from __future__ import annotations
@@ -18,6 +40,10 @@ import base64
 import html
 import io
 import itertools
+import os
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from numbers import Number
 from typing import Any, Callable, Sequence
@@ -26,9 +52,38 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 __all__ = ["Slider", "Dropdown", "Buttons", "InteractiveFigure", "interactive_figure",
-           "LiveFigure", "live_figure"]
+           "LiveFigure", "live_figure", "prerender_everything"]
 
 MAX_FRAMES = 120  # ~25 KB a frame keeps a chapter page well under 3 MB
+SCALE = 2  # pixels per CSS pixel in every frame (high-density screens)
+PRERENDER_ENV = "ATTNBOOK_PRERENDER"
+IDLE_SECONDS = 1.0  # background drawing starts after the kernel has been idle this long
+STILL_HINT = "(A still image: run the cell to move the controls.)"
+HAS_STACK = hasattr(W, "Stack")  # ipywidgets >= 8
+
+
+def _kernel_shell():
+    """The IPython shell of a running Jupyter kernel, or None (plain Python, a terminal)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - ipywidgets depends on IPython
+        return None
+    shell = get_ipython()
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
+def prerender_everything() -> bool:
+    """Whether interactive figures draw every frame when they are created.
+
+    True when ``ATTNBOOK_PRERENDER`` is ``1`` (set by the book build and ``make execute``, whose
+    stored pages need every frame) or when there is no kernel; False when it is ``0`` or in a
+    live kernel, where frames are drawn when needed."""
+    value = os.environ.get(PRERENDER_ENV, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return _kernel_shell() is None
 
 
 @dataclass
@@ -98,35 +153,290 @@ def _as_control(name: str, spec) -> _Control:
     return Slider(list(spec)) if numeric else Dropdown(list(spec))
 
 
-def _png(draw: Callable, figsize, dpi: int, params: dict) -> bytes:
-    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-    draw(fig, **params)
+def _compress(png: bytes) -> bytes:
+    """The same picture as a 256-colour PNG (about a third of the bytes; no dithering, so flat
+    colours stay flat). Returns ``png`` unchanged if Pillow is missing."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - matplotlib depends on Pillow
+        return png
+    with Image.open(io.BytesIO(png)) as im:
+        small = im.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE,
+                                           dither=Image.Dither.NONE)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    small.save(buf, format="png")
     return buf.getvalue()
 
 
-class InteractiveFigure(W.VBox):
-    """Controls above a stack of precomputed frames; built by :func:`interactive_figure`."""
+def _png(draw: Callable, figsize, dpi: float, params: dict, scale: int = SCALE) -> bytes:
+    """One frame: ``draw(fig, **params)`` on a ``figsize`` figure, ``dpi * scale`` pixels/inch."""
+    fig = Figure(figsize=figsize, dpi=dpi * scale, layout="constrained")
+    draw(fig, **params)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi * scale, metadata={"Software": None})
+    return _compress(buf.getvalue())
 
-    def __init__(self, controls: dict[str, W.Widget], frames: dict[tuple, bytes], stack,
-                 initial: tuple, readouts: dict | None, **kwargs):
-        children = [W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap")), stack]
-        super().__init__(children, **kwargs)
-        self.add_class("attnbook-interactive")  # the browser tests find figures by this class
-        self.controls = controls
-        self.frames = frames
-        self.readouts = readouts
-        self.initial = initial
+
+def _css_size(figsize, dpi: float) -> tuple[int, int]:
+    return round(figsize[0] * dpi), round(figsize[1] * dpi)
+
+
+def _fade(png: bytes) -> bytes:
+    """``png`` washed out towards white: a figure that no longer matches the controls."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        rgb = im.convert("RGB")
+        faded = Image.blend(rgb, Image.new("RGB", rgb.size, "white"), 0.75)
+    buf = io.BytesIO()
+    faded.save(buf, format="png")
+    return buf.getvalue()
+
+
+# --- drawing frames when they are needed ---------------------------------------------------------
+# Every frame of every figure is drawn under one lock, so two frames are never drawn at once
+# (matplotlib is not thread-safe). In a kernel, a background thread draws missing frames while
+# no cell runs: IPython's pre/post_run_cell events tell it when cells start and end, and a cell
+# that starts waits for the frame being drawn to finish (at most one frame) before it runs.
+
+_RENDER_LOCK = threading.RLock()
+
+
+class _Activity:
+    busy = False
+    since = time.monotonic()
+    hooked = False
+    thread: threading.Thread | None = None
+    stores: list = []  # weak references to _Frames with frames still to draw
+    wake = threading.Event()
+
+
+def _pre_run_cell(*_):
+    _Activity.busy = True
+    with _RENDER_LOCK:  # let a frame being drawn in the background finish first
+        pass
+
+
+def _post_run_cell(*_):
+    _Activity.busy = False
+    _Activity.since = time.monotonic()
+    _Activity.wake.set()
+
+
+def _idle_for() -> float:
+    return -1.0 if _Activity.busy else time.monotonic() - _Activity.since
+
+
+def _background_loop():
+    while True:
+        stores = [s for s in (ref() for ref in _Activity.stores) if s is not None and s.missing()]
+        _Activity.stores = [weakref.ref(s) for s in stores]
+        if not stores:
+            _Activity.wake.wait()
+            _Activity.wake.clear()
+            continue
+        idle = _idle_for()
+        if idle < IDLE_SECONDS:
+            _Activity.wake.wait(IDLE_SECONDS - idle if idle >= 0 else 0.25)
+            _Activity.wake.clear()
+            continue
+        with _RENDER_LOCK:
+            if _idle_for() >= IDLE_SECONDS:
+                stores[-1].draw_next()  # the figure displayed last first
+
+
+def _draw_in_background(store) -> None:
+    """Queue ``store``'s missing frames for drawing while the kernel is idle (kernels only)."""
+    shell = _kernel_shell()
+    if shell is None:
+        return
+    if not _Activity.hooked:
+        shell.events.register("pre_run_cell", _pre_run_cell)
+        shell.events.register("post_run_cell", _post_run_cell)
+        _Activity.hooked = True
+        _Activity.busy = True  # called from a running cell
+    _Activity.stores.append(weakref.ref(store))
+    if _Activity.thread is None or not _Activity.thread.is_alive():
+        _Activity.thread = threading.Thread(target=_background_loop, daemon=True,
+                                            name="attnbook-frames")
+        _Activity.thread.start()
+    _Activity.wake.set()
+
+
+class _Frames:
+    """The frames of one interactive figure, drawn once each and kept: ``get(combo)`` draws a
+    frame if it is missing; ``draw_next()`` draws the missing frame nearest the current one."""
+
+    def __init__(self, draw, figsize, dpi, names, values, readout):
+        self.draw, self.figsize, self.dpi, self.readout = draw, figsize, dpi, readout
+        self.names, self.values = names, values
+        self.sizes = [len(values[n]) for n in names]
+        self.frames: dict[tuple, bytes] = {}
+        self.readouts: dict[tuple, str] | None = {} if readout else None
+        self.failed: dict[tuple, str] = {}
+        self.current: tuple = ()
+
+    def combos(self):
+        return itertools.product(*(range(n) for n in self.sizes))
+
+    def params(self, combo: tuple) -> dict:
+        return {name: self.values[name][i] for name, i in zip(self.names, combo)}
+
+    def has(self, combo: tuple) -> bool:
+        return combo in self.frames
+
+    def get(self, combo: tuple) -> bytes:
+        with _RENDER_LOCK:
+            if combo not in self.frames:
+                params = self.params(combo)
+                png = _png(self.draw, self.figsize, self.dpi, params)
+                if self.readout is not None:
+                    self.readouts[combo] = str(self.readout(**params))
+                self.frames[combo] = png
+            return self.frames[combo]
+
+    def missing(self) -> int:
+        total = 1
+        for n in self.sizes:
+            total *= n
+        return total - len(self.frames) - len(self.failed)
+
+    def draw_next(self) -> None:
+        todo = [c for c in self.combos() if c not in self.frames and c not in self.failed]
+        if not todo:
+            return
+        here = self.current or tuple(0 for _ in self.sizes)
+        combo = min(todo, key=lambda c: (sum(abs(a - b) for a, b in zip(c, here)), c))
+        try:
+            self.get(combo)
+        except Exception as err:  # shown if a control reaches it; never retried in the background
+            self.failed[combo] = f"{type(err).__name__}: {err}"
+
+
+class _StillHint(W.HTML):
+    """An empty, hidden widget whose fallback text is :data:`STILL_HINT`: front ends with a widget
+    manager (the website, a live kernel) show nothing, the others the hint under the still image."""
+
+    def __init__(self):
+        super().__init__("", layout=W.Layout(display="none"))
 
     def _repr_mimebundle_(self, **kwargs):
-        data = super()._repr_mimebundle_(**kwargs)
-        if not isinstance(data, dict):  # no widget view to show
-            return data
+        return _bundle(self, STILL_HINT)
+
+    def _ipython_display_(self, **kwargs):
+        from IPython.display import display
+
+        display(_bundle(self, STILL_HINT), raw=True)
+
+
+def _bundle(widget: W.Widget, text: str, png: bytes | None = None) -> dict:
+    """A widget's display data, as ipywidgets 7 and 8 both write it, with our fallbacks."""
+    data = {"text/plain": text,
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2, "version_minor": 0, "model_id": widget.model_id}}
+    if png is not None:
+        data["image/png"] = base64.b64encode(png).decode("ascii")
+    return data
+
+
+class _StillImageOutput:
+    """Display as the widget, then the hint line for front ends that cannot show widgets."""
+
+    def _fallback(self) -> tuple[str, bytes, tuple[int, int]]:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs):
+        text, png, _ = self._fallback()
+        return _bundle(self, text, png)
+
+    def _ipython_display_(self, **kwargs):
+        from IPython.display import display
+
+        text, png, (width, height) = self._fallback()
+        display(_bundle(self, text, png), raw=True,
+                metadata={"image/png": {"width": width, "height": height}})
+        display(_StillHint())
+
+
+class InteractiveFigure(_StillImageOutput, W.VBox):
+    """Controls above a stack of frames; built by :func:`interactive_figure`.
+
+    ``frames`` maps each drawn setting (a tuple of control indices) to its PNG; in a live kernel
+    it fills up as frames are drawn. ``status`` is the line under the figure ("drawing…")."""
+
+    def __init__(self, controls: dict[str, W.Widget], store: _Frames, view, leaves: dict,
+                 initial: tuple, status: W.HTML, **kwargs):
+        row = W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap"))
+        super().__init__([row, view, status], **kwargs)
+        self.add_class("attnbook-interactive")  # the browser tests find figures by this class
+        self.controls = controls
+        self.store = store
+        self.leaves = leaves  # combo -> (Image, readout HTML or None); one shared leaf without Stack
+        self.initial = initial
+        self.status = status
+        for widget in controls.values():
+            widget.observe(self._on_move, names="index")
+
+    @property
+    def frames(self) -> dict[tuple, bytes]:
+        return self.store.frames
+
+    @property
+    def readouts(self) -> dict[tuple, str] | None:
+        return self.store.readouts
+
+    @property
+    def n_frames(self) -> int:
+        return len(list(self.store.combos()))
+
+    def current(self) -> tuple:
+        return tuple(widget.index for widget in self.controls.values())
+
+    def _on_move(self, _change=None):
+        self.show(self.current())
+
+    def wait_current(self) -> None:
+        """Make sure the frame for the controls' current setting is drawn and shown."""
+        self.show(self.current())
+
+    def show(self, combo: tuple) -> None:
+        """Draw ``combo``'s frame if it is missing and put it in its place in the widget tree."""
+        self.store.current = combo
+        image, readout = self.leaves[combo] if HAS_STACK else self.leaves[()]
+        if image.value and (HAS_STACK or getattr(image, "_attnbook_combo", None) == combo):
+            return
+        if combo in self.store.failed:
+            self.status.value = _error_html(self.store.failed[combo])
+            return
+        if not self.store.has(combo):
+            self.status.value = "<small><i>drawing…</i></small>"
+        try:
+            png = self.store.get(combo)
+        except Exception as err:
+            self.store.failed[combo] = f"{type(err).__name__}: {err}"
+            self.status.value = _error_html(self.store.failed[combo])
+            return
+        image.value = png
+        image._attnbook_combo = combo
+        if readout is not None:
+            readout.value = self.store.readouts[combo]
+        self.status.value = ""
+
+    def _fallback(self):
         sizes = ", ".join(f"{name}: {len(w.options)} values" for name, w in self.controls.items())
-        data["text/plain"] = f"InteractiveFigure({len(self.frames)} frames; {sizes})"
-        data["image/png"] = base64.b64encode(self.frames[self.initial]).decode("ascii")
-        return data
+        text = f"InteractiveFigure({self.n_frames} frames; {sizes})"
+        return text, self.store.get(self.initial), _css_size(self.store.figsize, self.store.dpi)
+
+
+def _error_html(message: str) -> str:
+    return f"<span style='color:#b00020'>{html.escape(message)}</span>"
+
+
+def _image(figsize, dpi, value: bytes = b"") -> W.Image:
+    """An Image shown at its CSS size (``figsize × dpi``), never stretched, shrunk to fit."""
+    width, _ = _css_size(figsize, dpi)
+    return W.Image(value=value, format="png", width=str(width),
+                   layout=W.Layout(max_width="100%", height="auto", align_self="flex-start"))
 
 
 def interactive_figure(
@@ -145,8 +455,10 @@ def interactive_figure(
     draw : callable ``draw(fig, **params)``
         Draws one setting into the empty matplotlib ``Figure`` it is given (use ``fig.subplots()``,
         :func:`attnbook.heatmap` with ``ax=...``, etc.). Called once per combination of control
-        values, with each control's value passed under the control's keyword name.
-    figsize, dpi : size of every frame (inches, dots per inch)
+        values, with each control's value passed under the control's keyword name — all of them
+        when the book is built, on demand in a live kernel (see the module docstring).
+    figsize, dpi : size of every frame (inches; CSS pixels per inch — frames carry twice the
+        pixels, for high-density screens)
     readout : callable ``readout(**params) -> str``, optional
         A line of text (HTML allowed) shown under the figure, e.g. an entropy value.
     max_frames : refuse more combinations than this (each frame is embedded in the page)
@@ -178,23 +490,23 @@ def interactive_figure(
                          f"max_frames={max_frames}; use fewer control values")
     values = {name: [v for _, v in s.pairs()] for name, s in specs.items()}
     names = list(specs)
-
-    frames, readouts = {}, ({} if readout else None)
-    for combo in itertools.product(*(range(n) for n in sizes)):
-        params = {name: values[name][i] for name, i in zip(names, combo)}
-        frames[combo] = _png(draw, figsize, dpi, params)
-        if readout:
-            readouts[combo] = str(readout(**params))
-
     widgets = {name: spec.widget(name) for name, spec in specs.items()}
     initial = tuple(widgets[name].index for name in names)
 
+    store = _Frames(draw, figsize, dpi, names, values, readout)
+    store.current = initial
+    store.get(initial)  # the first frame at once, in either schedule
+    if prerender_everything():
+        for combo in store.combos():
+            store.get(combo)
+
+    leaves = {}
+
     def leaf(combo):
-        image = W.Image(value=frames[combo], format="png",
-                        layout=W.Layout(max_width="100%", height="auto"))
-        if readout is None:
-            return image
-        return W.VBox([image, W.HTML(readouts[combo])])
+        image = _image(figsize, dpi, store.frames.get(combo, b""))
+        text = W.HTML(store.readouts.get(combo, "")) if readout is not None else None
+        leaves[combo] = (image, text)
+        return image if text is None else W.VBox([image, text])
 
     def level(depth: int, prefix: tuple):
         if depth == len(names):
@@ -204,30 +516,43 @@ def interactive_figure(
         W.jslink((widgets[names[depth]], "index"), (stack, "selected_index"))
         return stack
 
-    return InteractiveFigure(widgets, frames, level(0, ()), initial, readouts)
+    if HAS_STACK:
+        view = level(0, ())
+    else:  # ipywidgets 7: one image, swapped by Python when a control moves
+        view = leaf(())
+        leaves[()][0].value = store.frames[initial]
+        leaves[()][0]._attnbook_combo = initial
+        if readout is not None:
+            leaves[()][1].value = store.readouts[initial]
+    figure = InteractiveFigure(widgets, store, view, leaves, initial, W.HTML(""))
+    if store.missing():
+        _draw_in_background(store)
+    return figure
 
 
 LIVE_NOTE = ("<small><i>This figure recomputes in a live kernel (Jupyter, Binder, Colab). On the "
              "website it shows its first setting; the figures above it are precomputed.</i></small>")
+ENTER_HINT = ("<small><i>Type, then press Enter (or click outside the box) to redraw."
+              "</i></small>")
 
 
-class LiveFigure(W.VBox):
-    """Controls above a figure that Python redraws on every change; built by :func:`live_figure`."""
+class LiveFigure(_StillImageOutput, W.VBox):
+    """Controls above a figure that Python redraws on every change; built by :func:`live_figure`.
+
+    ``stale`` is True while the figure shown is faded because the last input could not be drawn."""
 
     def __init__(self, controls: dict[str, W.Widget], image: W.Image, status: W.HTML, note: str,
-                 update: Callable[..., None]):
+                 update: Callable[..., None], size: tuple[int, int]):
         super().__init__([W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap")),
-                          image, status, W.HTML(note)])
+                          status, image, W.HTML(note)])
         self.add_class("attnbook-live")
         self.controls, self.image, self.status, self.update = controls, image, status, update
+        self.size = size
+        self.stale = False
+        self.first_png = image.value
 
-    def _repr_mimebundle_(self, **kwargs):
-        data = super()._repr_mimebundle_(**kwargs)
-        if not isinstance(data, dict):
-            return data
-        data["text/plain"] = f"LiveFigure({', '.join(self.controls)})"
-        data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
-        return data
+    def _fallback(self):
+        return f"LiveFigure({', '.join(self.controls)})", self.first_png, self.size
 
 
 def live_figure(
@@ -245,9 +570,13 @@ def live_figure(
     ----------
     draw : callable ``draw(fig, **params)``, as for :func:`interactive_figure`; it receives each
         control's current ``value``. A ``ValueError``/``TypeError`` it raises (e.g. for input the
-        model cannot read) is shown under the figure instead of the figure changing.
+        model cannot read) is shown above the figure, and the figure of the last good input is
+        faded so that it does not look current.
+    figsize, dpi : size of the figure (inches; CSS pixels per inch, drawn at twice the pixels).
+        It is shown at that size (never stretched), shrunk only to fit a narrow window.
     **controls : ipywidgets with a ``value`` (``Text``, ``Dropdown``, ``IntSlider``, ...), passed
-        to ``draw`` under their keyword names.
+        to ``draw`` under their keyword names. Text boxes with ``continuous_update=False`` get the
+        hint that Enter redraws.
 
     Returns
     -------
@@ -263,20 +592,40 @@ def live_figure(
         if not isinstance(widget, W.ValueWidget):
             raise TypeError(f"control {name!r} must be an ipywidgets widget with a value, "
                             f"got {type(widget).__name__}")
-    image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
-    status = W.HTML()
+    image = _image(figsize, dpi)
+    wait_for_enter = any(isinstance(w, (W.Text, W.Textarea)) and not w.continuous_update
+                         for w in controls.values())
+    idle_status = ENTER_HINT if wait_for_enter else ""
+    status = W.HTML(idle_status)
+    box: list[LiveFigure] = []
+    last_good: list[bytes] = []
 
     def update(*_):
         params = {name: widget.value for name, widget in controls.items()}
+        status.value = "<small><i>drawing…</i></small>"
         try:
-            image.value = _png(draw, figsize, dpi, params)
-            status.value = ""
+            with _RENDER_LOCK:
+                png = _png(draw, figsize, dpi, params)
         except (ValueError, TypeError) as err:
-            status.value = f"<span style='color:#b00020'>{html.escape(str(err))}</span>"
+            status.value = _error_html(str(err)) + (
+                " <small><i>(the faded figure is for the last input that worked)</i></small>"
+                if last_good else "")
+            if last_good:
+                image.value = _fade(last_good[-1])
+            if box:
+                box[0].stale = True
+            return
+        image.value = png
+        last_good[:] = [png]
+        status.value = idle_status
+        if box:
+            box[0].stale = False
 
     update()
     if not image.value:
         raise ValueError(f"draw failed for the initial values: {status.value}")
     for widget in controls.values():
         widget.observe(update, names="value")
-    return LiveFigure(controls, image, status, note, update)
+    figure = LiveFigure(controls, image, status, note, update, _css_size(figsize, dpi))
+    box.append(figure)
+    return figure

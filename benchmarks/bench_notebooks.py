@@ -1,0 +1,169 @@
+"""Benchmark the chapters as a reader runs them: Run All in a live kernel, the first move of a
+control, and the kernel's peak memory.
+
+    python benchmarks/bench_notebooks.py                      # every chapter (make bench-notebooks)
+    python benchmarks/bench_notebooks.py notebooks/05_*.ipynb --out /tmp/b.json
+
+For each notebook: a fresh ``python3`` kernel is started in ``notebooks/`` the way JupyterLab
+starts one (no ``ATTNBOOK_PRERENDER`` in its environment, so interactive figures render lazily),
+every cell is executed in order and the wall time from the first request to the last reply is
+"Run All". Then, in the same kernel, for the first interactive figure and the first live figure
+of the chapter, a control is moved from Python (the same observers run as when the browser
+moves it): the first move of a control to a setting not drawn yet, then a move back to a
+setting already drawn (cached). Last, the kernel's peak resident memory (``VmHWM`` in
+``/proc/<pid>/status``; Linux only) and its memory at the end (``VmRSS``).
+
+Targets (issue 18): Run All <= 10 s on 2 cores, first move <= 0.3 s, peak <= 400 MB. Times depend
+on the machine and on whatever else runs on it: the table says how loaded the machine was.
+Results are written as JSON (``--out``, default ``_build/bench_notebooks.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import KernelManager
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Run in the kernel after Run All: move one control of the first interactive figure and of the
+# first live figure, time the redraw, print one JSON line.
+PROBE = r"""
+import json as _json, time as _time
+from ipywidgets.widgets.widget import _instances as _inst
+import attnbook.widgets as _abw
+_out = {}
+_figs = [w for w in list(_inst.values()) if isinstance(w, _abw.InteractiveFigure)]
+if _figs:
+    _f = _figs[0]
+    _wait = getattr(_f, "wait_current", lambda: None)  # older attnbook drew everything
+    _name, _ctl = next(iter(_f.controls.items()))
+    _start = _ctl.index
+    _target = (_start + 1) % len(_ctl.options) if len(_ctl.options) > 1 else _start
+    _t0 = _time.perf_counter(); _ctl.index = _target; _wait(); _t1 = _time.perf_counter()
+    _ctl.index = _start; _wait(); _t2 = _time.perf_counter()
+    _out["interactive"] = {"first_move_s": _t1 - _t0, "cached_move_s": _t2 - _t1,
+                           "frames_total": len(_f.frames), "control": _name}
+_lives = [w for w in list(_inst.values()) if isinstance(w, _abw.LiveFigure)]
+if _lives:
+    _l = _lives[0]
+    _t0 = _time.perf_counter(); _l.update(); _t1 = _time.perf_counter()
+    _out["live"] = {"redraw_s": _t1 - _t0}
+print(_json.dumps(_out))
+"""
+
+
+def _status(pid: int) -> dict[str, int]:
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                out[key] = int(value.split()[0]) // 1024  # kB -> MiB
+    except OSError:
+        pass
+    return out
+
+
+def bench(path: Path, timeout: float = 900) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    env = {k: v for k, v in os.environ.items() if k != "ATTNBOOK_PRERENDER"}
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(path.parent), env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        pid = km.provisioner.process.pid
+        cells = [c for c in nb.cells if c.cell_type == "code"]
+        start = time.perf_counter()
+        for cell in cells:  # queued like Run All: send all, then wait for every reply
+            kc.execute(cell.source, store_history=True)
+        errors, pending = [], len(cells)
+        while pending:
+            msg = kc.get_shell_msg(timeout=timeout)
+            if msg["msg_type"] == "execute_reply":
+                pending -= 1
+                if msg["content"]["status"] != "ok":
+                    errors.append(msg["content"].get("ename", "error"))
+        run_all = time.perf_counter() - start
+        mem_after_run = _status(pid)
+        probe = _run(kc, PROBE, timeout)
+        mem = _status(pid)
+        return {"notebook": path.name, "run_all_s": round(run_all, 2), "errors": errors,
+                "peak_mib": mem.get("VmHWM"), "rss_end_mib": mem.get("VmRSS"),
+                "peak_after_run_all_mib": mem_after_run.get("VmHWM"), **probe}
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _run(kc, code: str, timeout: float) -> dict:
+    msg_id = kc.execute(code)
+    text = ""
+    while True:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            text += msg["content"]["text"]
+        elif msg["msg_type"] == "error":
+            return {"probe_error": msg["content"]["ename"] + ": " + msg["content"]["evalue"]}
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    lines = [ln for ln in text.splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def table(results: list[dict]) -> str:
+    rows = ["| chapter | Run All (s) | first move (s) | cached move (s) | live redraw (s) | "
+            "peak RSS (MiB) | RSS at end (MiB) |", "|---|---|---|---|---|---|---|"]
+
+    def f(x, fmt=".2f"):
+        return "—" if x is None else format(x, fmt)
+
+    for r in results:
+        it, live = r.get("interactive", {}), r.get("live", {})
+        rows.append(f"| {r['notebook'][:2]} | {f(r['run_all_s'], '.1f')} | "
+                    f"{f(it.get('first_move_s'))} | {f(it.get('cached_move_s'), '.3f')} | "
+                    f"{f(live.get('redraw_s'))} | {f(r['peak_mib'], 'd')} | "
+                    f"{f(r['rss_end_mib'], 'd')} |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "bench_notebooks.json")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    results = []
+    load_before = os.getloadavg()[0]
+    for path in paths:
+        r = bench(path)
+        results.append(r)
+        it = r.get("interactive", {})
+        print(f"{path.name}: Run All {r['run_all_s']:.1f} s, peak {r['peak_mib']} MiB, "
+              f"first move {it.get('first_move_s', float('nan')):.2f} s"
+              + (f", ERRORS {r['errors']}" if r["errors"] else ""), flush=True)
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(),
+               "load_1min_before": round(load_before, 2),
+               "load_1min_after": round(os.getloadavg()[0], 2)}
+    print()
+    print(table(results))
+    print(f"\nmachine: {machine}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine, "results": results}, indent=1) + "\n")
+    bad = [r["notebook"] for r in results if r["errors"]]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
