@@ -14,7 +14,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 ASSETS := _build/assets
 NPM ?= $(shell command -v npm)
 
-.PHONY: help env assets book pdf browser execute test test-unit test-notebooks test-site lab train evaluate bench clean
+.PHONY: help env assets book pdf browser execute test test-unit test-notebooks test-site lab train evaluate bench bench-notebooks clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,8 +69,9 @@ test-notebooks: $(STAMP) ## Re-run every notebook and compare with its stored ou
 test-site: $(STAMP) browser ## Check the built website and PDF, in Chromium too (after `make pdf`)
 	$(PYTEST) tests/site
 
+# Jupyter refuses to start as root unless told to (a container, a CI machine): say so only then.
 lab: $(STAMP) ## Open the notebooks in JupyterLab
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The book's trained models, each with a command line `python -m attnbook.<model>_cli`:
 # datemodel (chapter 8), sentiment (chapter 11), memnet (chapter 12).
@@ -84,6 +85,9 @@ evaluate: $(STAMP) ## Print every number the chapters quote about the trained mo
 
 bench: $(STAMP) ## Time attnbook's attention against plain numpy (and PyTorch if installed) for chapter 10
 	$(BIN)/python benchmarks/bench_attention.py
+
+bench-notebooks: $(STAMP) ## Run All time, first control move and kernel peak memory per chapter (NB=path for one)
+	$(BIN)/python benchmarks/bench_notebooks.py $(NB)
 
 clean: ## Remove the build output and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis
