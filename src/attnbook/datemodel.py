@@ -501,9 +501,26 @@ class DateModel:
         cross = weights.pop("cross")
         return Prediction(texts, D.decode_outputs(logits.argmax(axis=-1)), probs, cross, weights)
 
-    def predict(self, texts) -> list[str]:
-        """The ISO dates the model writes for ``texts`` (a string or a list of strings)."""
-        return self.run(texts).outputs
+    def predict(self, texts, batch_size: int = 256) -> list[str]:
+        """The ISO dates the model writes for ``texts`` (a string or a list of strings).
+
+        Runs ``batch_size`` strings at a time and keeps only the outputs (not the attention
+        weights :meth:`run` keeps), so memory stays flat however many strings are given:
+        chapter 8's 5,500-string evaluation peaked at ~820 MB through ``run``."""
+        if isinstance(texts, str):
+            texts = [texts]
+        texts = list(texts)
+        if not texts:
+            raise ValueError("no input strings")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        outputs: list[str] = []
+        for i in range(0, len(texts), batch_size):
+            chunk = texts[i:i + batch_size]
+            ids = D.encode_inputs(chunk, min(self.config.max_len, max(map(len, chunk))))
+            logits, _ = forward(self.params, self.config, ids)
+            outputs.extend(D.decode_outputs(logits.argmax(axis=-1)))
+        return outputs
 
     def encode(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """The encoder's output for ``texts``: the memory :math:`Z` ``(B, L, d_model)`` that the
