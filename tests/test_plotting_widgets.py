@@ -55,8 +55,127 @@ def test_heatmaps_grid_of_heads():
     np.testing.assert_array_equal(axes[1, 2].images[0].get_array(), w[1, 2])
     fig2, axes2 = ab.heatmaps(w[0])
     assert axes2.shape == (1, 3)
-    with pytest.raises(ValueError, match="3 titles for 3 columns|2 titles for 3 columns"):
+    with pytest.raises(ValueError, match="2 titles for 3 panels"):
         ab.heatmaps(w[0], titles=["a", "b"])
+    with pytest.raises(ValueError, match="2 titles for 3 columns"):
+        ab.heatmaps(w, titles=["a", "b"])
+
+
+def test_heatmaps_wraps_twelve_heads_into_a_readable_grid():
+    w = ab.softmax(np.random.default_rng(1).normal(size=(12, 6, 6)))
+    toks = "the cat sat on a mat".split()
+    grid = ab.heatmaps(w, x_labels=toks, y_labels=toks)
+    fig, axes = grid  # still unpacks as before
+    assert axes.shape == (3, 4) and len(grid.panels) == 12
+    assert fig.get_size_inches()[0] <= 6.8
+    assert grid.panels[11].get_title() == "head 12"
+    np.testing.assert_array_equal(grid.panels[5].images[0].get_array(), w[5])
+    # each column's bottom panel has the key tokens; the smallest text is >= 7 pt
+    assert [t.get_text() for t in axes[2, 1].get_xticklabels()] == toks
+    fig.canvas.draw()
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+    assert min(sizes) >= 7
+    # 5 heads in rows of 2: the unused sixth cell is hidden, the fifth panel labels its keys
+    grid5 = ab.heatmaps(w[:5], ncols=2, x_labels=toks)
+    assert grid5.axes.shape == (3, 2) and not grid5.axes[2, 1].get_visible()
+    assert len(repr(grid)) < 120 and repr(grid).startswith("HeatmapGrid(12 panels")
+    with pytest.raises(ValueError, match="ncols"):
+        ab.heatmaps(w, ncols=0)
+    with pytest.raises(ValueError, match="12 titles|2 titles for 12 panels"):
+        ab.heatmaps(w, titles=["a", "b"])
+
+
+def test_colour_scale_fixed_data_or_auto_with_the_range_stated():
+    rng = np.random.default_rng(2)
+    peaked = ab.softmax(rng.normal(size=(4, 5)) * 4)
+    flat = np.full((4, 5), 0.2) + rng.uniform(-0.01, 0.01, size=(4, 5))
+    # auto: weights with contrast on 0..1, nothing added to the label
+    hm = ab.heatmap(peaked)
+    assert hm.image.norm.vmin == 0.0 and hm.image.norm.vmax == 1.0 and hm.note == ""
+    assert hm.colorbar.ax.get_ylabel() == "attention weight"
+    # auto: a near-uniform map is stretched and the label says over what range
+    hm = ab.heatmap(flat)
+    assert hm.image.norm.vmin == flat.min() and hm.image.norm.vmax == flat.max()
+    assert "colours stretched" in hm.colorbar.ax.get_ylabel()
+    assert f"{flat.min():.3g}" in hm.note and f"{flat.max():.3g}" in hm.note
+    # fixed, for frames that are compared
+    hm = ab.heatmap(flat, vmin=0, vmax=1)
+    assert (hm.image.norm.vmin, hm.image.norm.vmax) == (0.0, 1.0) and hm.note == ""
+    # None: the data's range, as before; scores outside 0..1 use their range under auto
+    scores = rng.normal(size=(3, 3))
+    hm = ab.heatmap(scores, colorbar_label="score")
+    assert hm.image.norm.vmin == scores.min() and hm.note == ""
+    grid = ab.heatmaps(np.stack([flat, flat * 0.9]))
+    assert "colours stretched" in grid.colorbar.ax.get_ylabel()
+    with pytest.raises(TypeError, match="vmin"):
+        ab.heatmap(flat, vmin="low")
+
+
+def test_heatmap_of_a_long_text_is_capped_and_thins_its_labels():
+    n = 700
+    w = ab.softmax(np.random.default_rng(3).normal(size=(n, n)))
+    toks = [f"t{i}" for i in range(n)]
+    hm = ab.heatmap(w, x_labels=toks, y_labels=toks, annotate=True)
+    width, height = hm.ax.figure.get_size_inches()
+    assert width <= 6.4 and height <= 6.4
+    labels = [t.get_text() for t in hm.ax.get_xticklabels()]
+    assert 20 <= len(labels) <= 40 and labels[:2] == ["t0", "t18"]
+    assert hm.ax.get_xlabel() == "keys (every 18th labelled)"
+    assert hm.texts == []  # no 490,000 cell texts
+    assert len(repr(hm)) < 120
+    # a small one keeps one label per token and a readable size
+    small = ab.heatmap(w[:5, :6], x_labels=toks[:6], y_labels=toks[:5])
+    assert len(small.ax.get_xticklabels()) == 6
+    assert small.ax.figure.get_size_inches()[0] <= 6.4
+
+
+def test_short_reprs():
+    hm = ab.heatmap(np.eye(3) * 0.5 + 0.1, title="T", annotate=True)
+    assert repr(hm) == "Heatmap(3×3, 'T', colours 0–1)"
+
+
+def test_contribution_bars_legend_is_outside_the_data():
+    w = np.array([0.5, 0.3, 0.2])
+    v = np.array([[1.0, 2.0, -1.0], [0.5, -0.5, 2.0], [2.0, 1.0, 1.0]])
+    ax = ab.contribution_bars(w, v, key_labels=["cat", "sat", "mat"])
+    fig = ax.figure
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    data = ax.get_window_extent()
+    assert legend.x0 >= data.x1 - 1  # right of the axes: covers no bar
+    assert fig.get_size_inches()[0] <= 6.4
+    assert fig.bbox.x1 >= legend.x1 - 1  # and inside the figure
+    assert "_" not in ax.get_ylabel().replace("$", "").split("\\")[0]
+
+
+def test_house_style_and_high_density_inline_figures():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert matplotlib.rcParams["figure.figsize"][0] <= 6.8
+    assert matplotlib.rcParams["figure.dpi"] == 100
+    shell = InteractiveShell.instance()
+    try:
+        assert ab.plotting.use_high_density(shell)
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.plot([0, 1])
+        data, meta = shell.display_formatter.format(fig)
+        png = data["image/png"]
+        img = _decode(png if isinstance(png, bytes) else base64.b64decode(png))
+        w_css = meta["image/png"]["width"]
+        assert abs(img.shape[1] - 2 * w_css) <= 2  # 2x pixels, displayed at 1x
+    finally:
+        InteractiveShell.clear_instance()
+    assert ab.plotting.use_high_density(None) is False  # not in IPython: nothing to do
+
+
+def test_package_docstring_is_a_quick_start():
+    doc = ab.__doc__
+    first_screen = doc.splitlines()[:30]
+    text = "\n".join(first_screen)
+    for call in ("import attnbook as ab", "ab.load_minilm()", "ab.heatmap(",
+                 "ab.heatmaps("):
+        assert call in text
+    assert max(map(len, first_screen)) <= 100
 
 
 def _decode(png: bytes) -> np.ndarray:

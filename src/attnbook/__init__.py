@@ -1,5 +1,19 @@
 """attnbook: the shared helpers of the attnbook book on attention in NLP models.
 
+Quick start — the attention of a pretrained transformer on your own sentence, in five calls::
+
+    import attnbook as ab
+    model = ab.load_minilm()                  # all-MiniLM-L6-v2: 6 layers x 12 heads
+    out = model("The cat sat on the mat.")    # tokenise and run your sentence
+    tokens, w = out.tokens[0], out.attention[0]   # w: (layers, heads, L, L)
+    ab.heatmap(w[2, 5], x_labels=tokens, y_labels=tokens, title="layer 3, head 6")
+
+Then ``ab.heatmaps(w[2], x_labels=tokens, y_labels=tokens)`` shows all 12 heads of layer 3 in a
+grid, and ``ab.diagrams.token_lines(w[2, 5], tokens)`` draws one head as lines between tokens.
+Rows are queries (the token looking), columns keys (the token looked at); each row sums to 1.
+From scratch, one query: ``ab.softmax(K @ q)`` are the weights, and
+``ab.diagrams.lookup_flow(q, K, V)`` draws the whole lookup. ``help(ab.heatmap)`` etc. for more.
+
 Every formula the book uses is implemented once here, named after the maths:
 
 * :mod:`attnbook.attention` — ``softmax``, ``scaled_dot_product_attention``, ``entropy``,
@@ -20,7 +34,10 @@ Every formula the book uses is implemented once here, named after the maths:
   softmax, attention, multi-head attention, cross-entropy), Adam and gradient checks;
 * :mod:`attnbook.dates` and :mod:`attnbook.datemodel` — chapter 8's data (dates in many formats)
   and the small transformer trained on it: ``DateModel``;
-* :mod:`attnbook.plotting` — ``heatmap`` (one matrix) and ``heatmaps`` (a grid of heads);
+* :mod:`attnbook.plotting` — ``heatmap`` (one matrix) and ``heatmaps`` (a grid of heads),
+  and the figure house style (column width, high-density inline PNGs, colour scales);
+* :mod:`attnbook.diagrams` — process diagrams drawn from the numbers: lookup flow,
+  encoder-decoder, token lines, block diagrams with shapes, KV cache, tiling;
 * :mod:`attnbook.widgets` — ``interactive_figure``, figures whose sliders work on the static site,
   and ``live_figure`` for inputs only a live kernel can answer (a text box).
 * :mod:`attnbook.scale` — attention at scale: ``online_softmax``, ``tiled_attention``
@@ -38,7 +55,7 @@ from .attention import (
     softmax,
     split_heads,
 )
-from .plotting import Heatmap, contribution_bars, heatmap, heatmaps
+from .plotting import Heatmap, HeatmapGrid, contribution_bars, heatmap, heatmaps
 from .scores import (
     SCORE_FUNCTIONS,
     ScoreCost,
@@ -173,6 +190,7 @@ __all__ = [
     "offset_attention",
     "read_safetensors",
     "Heatmap",
+    "HeatmapGrid",
     "heatmap",
     "heatmaps",
     "contribution_bars",
