@@ -4,14 +4,18 @@ and live figures' hints and faded figures after bad input."""
 
 import base64
 import io
+import sys
 import threading
 import time
+import types
 
 import ipywidgets as W
 import pytest
 from PIL import Image
 
 import attnbook.widgets as abw
+
+needs_stack = pytest.mark.skipif(not abw.HAS_STACK, reason="ipywidgets 7 has no Stack")
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +60,7 @@ def test_prerender_everything_follows_the_environment_then_the_kernel(
     assert abw.prerender_everything() is expected
 
 
+@needs_stack
 def test_lazy_draws_the_first_frame_then_each_frame_once_when_a_control_reaches_it(monkeypatch):
     monkeypatch.setenv(abw.PRERENDER_ENV, "0")
     draw, calls = _counting_draw()
@@ -99,6 +104,7 @@ def test_draw_next_starts_next_to_the_current_setting(monkeypatch):
     assert calls == [(3, "a"), (2, "a"), (4, "a")]
 
 
+@needs_stack
 def test_frames_carry_twice_the_pixels_of_their_displayed_size(monkeypatch):
     monkeypatch.setenv(abw.PRERENDER_ENV, "1")
     fig = abw.interactive_figure(lambda fig, x: fig.subplots().plot([0, x]), x=[1, 2],
@@ -235,3 +241,23 @@ def test_live_figure_hints_at_enter_fades_the_old_figure_after_bad_input():
                                  n=W.IntSlider(value=3, min=2, max=5))
     assert slider_box.status.value == ""
     assert slider_box._repr_mimebundle_()["text/plain"] == "LiveFigure(n)"
+
+
+@pytest.mark.parametrize("version, expected, enabled", [
+    ("7.7.1", "builtin", 0), ("8.1.9", "custom", 1)])
+def test_on_colab_widgets_use_the_manager_that_matches_ipywidgets(
+        monkeypatch, version, expected, enabled):
+    calls = []
+    colab = types.ModuleType("google.colab")
+    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append(1))
+    google = types.ModuleType("google")
+    google.colab = colab
+    monkeypatch.setitem(sys.modules, "google", google)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(abw.W, "__version__", version)
+    assert abw.colab_widget_manager() == expected and len(calls) == enabled
+
+
+def test_off_colab_the_widget_manager_is_left_alone(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert abw.colab_widget_manager() == "not colab"

@@ -26,7 +26,8 @@ as 256-colour PNGs, which keeps them about as small as the 1× frames were.
 
 Where ipywidgets has no ``Stack`` (ipywidgets 7, e.g. Colab's own), the figure is one ``Image``
 that Python swaps when a control moves: the same frames, shown by the kernel instead of the
-browser (a live kernel is always there on Colab).
+browser (a live kernel is always there on Colab). With ipywidgets 8 on Colab,
+:func:`colab_widget_manager` turns on Colab's custom widget manager when this module is imported.
 
 The displayed output also carries the first frame as a plain PNG (for the PDF and for front ends
 without widgets), a short, stable ``text/plain`` description (so nbval compares it), and, as a
@@ -52,7 +53,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 __all__ = ["Slider", "Dropdown", "Buttons", "InteractiveFigure", "interactive_figure",
-           "LiveFigure", "live_figure", "prerender_everything"]
+           "LiveFigure", "live_figure", "prerender_everything", "colab_widget_manager"]
 
 MAX_FRAMES = 120  # ~25 KB a frame keeps a chapter page well under 3 MB
 SCALE = 2  # pixels per CSS pixel in every frame (high-density screens)
@@ -60,6 +61,25 @@ PRERENDER_ENV = "ATTNBOOK_PRERENDER"
 IDLE_SECONDS = 1.0  # background drawing starts after the kernel has been idle this long
 STILL_HINT = "(A still image: run the cell to move the controls.)"
 HAS_STACK = hasattr(W, "Stack")  # ipywidgets >= 8
+
+
+def colab_widget_manager() -> str:
+    """On Colab, make interactive figures work with whichever ipywidgets is installed.
+
+    Colab's own widget manager shows ipywidgets 7 (what Colab ships; attnbook accepts it, and the
+    setup cell does not upgrade it); ipywidgets 8 needs Colab's custom widget manager, which this
+    then turns on. Called when :mod:`attnbook.widgets` is imported; does nothing elsewhere.
+    Returns what it did: ``"not colab"``, ``"builtin"`` or ``"custom"``."""
+    import sys
+
+    if "google.colab" not in sys.modules:
+        return "not colab"
+    if int(W.__version__.split(".")[0]) < 8:
+        return "builtin"
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+    return "custom"
 
 
 def _kernel_shell():
@@ -629,3 +649,6 @@ def live_figure(
     figure = LiveFigure(controls, image, status, note, update, _css_size(figsize, dpi))
     box.append(figure)
     return figure
+
+
+colab_widget_manager()
