@@ -186,3 +186,19 @@ def test_references_are_exactly_the_cited_works():
     assert not unknown, f"cited but not in book/references.bib: {unknown}"
     uncited = sorted(set(entries) - cited_links)
     assert not uncited, f"in references.bib but cited nowhere (cite or drop): {uncited}"
+
+
+@nb_param
+def test_diagram_cells_have_alt_text(path):
+    """A cell that shows a static attnbook diagram carries its alt text for the website
+    (cell metadata mystnb.image.alt, as attnbook.diagrams' docstring explains)."""
+    missing = []
+    for i, c in enumerate(_nb(path)["cells"]):
+        if c["cell_type"] != "code" or "diagrams." not in _src(c):
+            continue
+        static_image = any("image/png" in o.get("data", {}) and "application/vnd.jupyter."
+                           "widget-view+json" not in o.get("data", {}) for o in c["outputs"])
+        alt = c["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
+        if static_image and len(alt.split()) < 5:
+            missing.append(i)
+    assert not missing, f"diagram cells without alt text (mystnb.image.alt): {missing}"

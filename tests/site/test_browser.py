@@ -233,7 +233,7 @@ SCALE_CHECK = """() => [...document.querySelectorAll('article img')]
 
 
 def _settled(page, page_name):
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=90_000)
     expected = _interactive_figure_count(page_name) if page_name in CHAPTERS else 0
     if expected:
         page.wait_for_function(

@@ -83,3 +83,17 @@ def test_nothing_runs_off_the_pdf_paper():
     import json
     problems = json.loads(report.read_text())
     assert not problems, f"{len(problems)} things run off the PDF's paper:\n" + "\n".join(problems[:30])
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_diagrams_have_alt_text_on_the_page(page):
+    """Every diagram cell's alt text (cell metadata mystnb.image.alt) reaches its <img>."""
+    import json
+    nb = json.loads((ROOT / f"{page}.ipynb").read_text())
+    alts = [c["metadata"]["mystnb"]["image"]["alt"] for c in nb["cells"]
+            if c["cell_type"] == "code" and c["metadata"].get("mystnb", {}).get("image", {}).get("alt")]
+    html = (HTML / f"{page}.html").read_text(encoding="utf-8")
+    import html as html_lib
+    shown = {html_lib.unescape(a) for a in re.findall(r'<img[^>]+alt="([^"]*)"', html)}
+    for alt in alts:
+        assert alt in shown, f"alt text not on the page: {alt[:80]!r}"
