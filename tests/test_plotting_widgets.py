@@ -79,6 +79,13 @@ def test_heatmaps_wraps_twelve_heads_into_a_readable_grid():
     grid5 = ab.heatmaps(w[:5], ncols=2, x_labels=toks)
     assert grid5.axes.shape == (3, 2) and not grid5.axes[2, 1].get_visible()
     assert len(repr(grid)) < 120 and repr(grid).startswith("HeatmapGrid(12 panels")
+    # longer maps: 3 columns, so that 13 tokens are all labelled without overlap
+    long_w = ab.softmax(np.random.default_rng(4).normal(size=(12, 13, 13)))
+    long_toks = [f"tok{i}" for i in range(13)]
+    grid13 = ab.heatmaps(long_w, x_labels=long_toks, y_labels=long_toks)
+    assert grid13.axes.shape == (4, 3)
+    assert [t.get_text() for t in grid13.axes[0, 0].get_yticklabels()] == long_toks
+    assert grid13.fig.get_size_inches()[0] <= 6.8
     with pytest.raises(ValueError, match="ncols"):
         ab.heatmaps(w, ncols=0)
     with pytest.raises(ValueError, match="12 titles|2 titles for 12 panels"):

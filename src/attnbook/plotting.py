@@ -158,21 +158,33 @@ def _check_labels(labels, n: int, name: str):
 
 def _ticks(n: int, max_ticks: int = MAX_TICKS) -> np.ndarray:
     """Positions of at most ``max_ticks`` tick labels out of ``n`` (every k-th)."""
-    step = max(1, int(np.ceil(n / max_ticks)))
+    step = max(1, int(np.ceil(n / max(1, max_ticks))))
     return np.arange(0, n, step)
 
 
-def _set_ticks(ax: Axes, axis: str, labels, n: int, rotate: bool) -> int:
-    """Label the ticks (thinned beyond MAX_TICKS); returns the step used."""
-    pos = _ticks(n)
+def _axis_points(ax: Axes, axis: str) -> float:
+    """Length of the axes along ``axis`` in points (before layout: an estimate)."""
+    box = ax.get_window_extent()
+    return (box.width if axis == "x" else box.height) * 72.0 / ax.figure.dpi
+
+
+def _set_ticks(ax: Axes, axis: str, labels, n: int, rotate: bool,
+               length: float | None = None) -> int:
+    """Label the ticks so that they do not overlap: 8-pt labels where there is room, else 7 pt,
+    and beyond that every k-th label (at most MAX_TICKS). ``length``: the axis length in points
+    if known (else measured from the axes). Returns k."""
+    length = _axis_points(ax, axis) if length is None else length
+    size = 8.0 if length / n >= 8.8 else SMALL
+    pos = _ticks(n, min(MAX_TICKS, int(length / (1.1 * size))))
     shown = [labels[i] for i in pos]
     if axis == "x":
         long = max(map(len, shown)) > 3
         ax.set_xticks(pos, shown, rotation=(90 if rotate else 45) if long else 0,
                       ha="center" if rotate or not long else "right",
-                      rotation_mode="anchor" if long and not rotate else "default")
+                      rotation_mode="anchor" if long and not rotate else "default",
+                      fontsize=size)
     else:
-        ax.set_yticks(pos, shown)
+        ax.set_yticks(pos, shown, fontsize=size)
     return int(pos[1] - pos[0]) if len(pos) > 1 else 1
 
 
@@ -228,21 +240,25 @@ def heatmap(
     x_labels = _check_labels(x_labels, n_k, "x_labels")
     y_labels = _check_labels(y_labels, n_q, "y_labels")
     lo, hi, note = _colour_scale(weights, vmin, vmax)
+    room = {"x": None, "y": None}
     if ax is None:
         longest = max(map(len, y_labels or [""]))
         width = min(MAX_WIDTH, max(3.6, 2.0 + 0.07 * longest + 0.42 * n_k))
         height = min(MAX_HEIGHT, max(2.4, 1.3 + 0.3 * n_q))
         _, ax = plt.subplots(figsize=(width, height), layout="constrained")
+        longest_x = max(map(len, x_labels or [""]))
+        room = {"x": 72 * (width - 1.9 - 0.07 * longest),
+                "y": 72 * (height - 0.8 - (0.07 * longest_x if n_k > 12 else 0.3))}
     elif not isinstance(ax, Axes):
         raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     image = ax.imshow(weights, cmap=cmap, vmin=lo, vmax=hi, aspect="auto",
                       interpolation="nearest")
     if x_labels is not None:
-        step = _set_ticks(ax, "x", x_labels, n_k, rotate=n_k > 12)
+        step = _set_ticks(ax, "x", x_labels, n_k, rotate=n_k > 12, length=room["x"])
         if step > 1:
             xlabel = f"{xlabel} (every {_ordinal(step)} labelled)"
     if y_labels is not None:
-        step = _set_ticks(ax, "y", y_labels, n_q, rotate=False)
+        step = _set_ticks(ax, "y", y_labels, n_q, rotate=False, length=room["y"])
         if step > 1:
             ylabel = f"{ylabel} (every {_ordinal(step)} labelled)"
     ax.set_xlabel(xlabel)
@@ -328,7 +344,8 @@ def heatmaps(
     titles : one title per panel of a row (default ``head 1 … head H``)
     row_labels : one label per row of a 4-d input, written left of the row (e.g. ``layer 1``)
     vmin, vmax : the shared colour scale, as for :func:`heatmap` (default ``"auto"``)
-    ncols : panels per row for a 3-d input (default ``min(H, 4)``: 12 heads make a 3 × 4 grid)
+    ncols : panels per row for a 3-d input (default ``min(H, 4)`` for maps of up to 10 tokens:
+        12 heads make a 3 × 4 grid; ``min(H, 3)`` for longer ones, so their labels fit)
     panel_size : inches per panel (default: what fits ``MAX_WIDTH``, at most 2.2)
     fig : a figure (or subfigure) to draw in (default: a new one)
 
@@ -344,8 +361,8 @@ def heatmaps(
     wrap = weights.ndim == 3
     if wrap:
         n_panels = weights.shape[0]
-        if ncols is None:
-            ncols = min(n_panels, 4)
+        if ncols is None:  # 4 columns of small maps, 3 of larger ones (their labels fit)
+            ncols = min(n_panels, 4 if max(weights.shape[-2:]) <= 10 else 3)
         elif isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
             raise ValueError(f"ncols must be an int >= 1, got {ncols!r}")
         n_cols = min(int(ncols), n_panels)
@@ -375,9 +392,11 @@ def heatmaps(
     if panel_size is None:
         longest = max(map(len, y_labels or [""]))
         panel_size = min(2.2, (MAX_WIDTH - 1.0 - 0.06 * longest) / n_cols)
+    room = None  # panel side in points, when we size the figure
     if fig is None:
         fig = plt.figure(figsize=(min(MAX_WIDTH, 1.0 + panel_size * n_cols),
                                   0.7 + (panel_size + 0.15) * n_rows), layout="constrained")
+        room = 72 * 0.92 * panel_size
     axes = np.asarray(fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True))
     images, panels = [], []
     for p in range(n_panels):
@@ -388,18 +407,18 @@ def heatmaps(
         images.append(image)
         panels.append(ax)
         if wrap or r == 0:
-            ax.set_title(titles[p if wrap else c])
+            ax.set_title(titles[p if wrap else c], fontsize=9)
         bottom = r == n_rows - 1 or (wrap and p + n_cols >= n_panels)
         if bottom:
-            ax.set_xlabel(xlabel)
             ax.tick_params(labelbottom=True)
-            if x_labels is not None:
-                _set_ticks(ax, "x", x_labels, n_k, rotate=True)
+            step = 1 if x_labels is None else _set_ticks(ax, "x", x_labels, n_k, rotate=True,
+                                                               length=room)
+            ax.set_xlabel(xlabel if step == 1 else f"{xlabel} (every {_ordinal(step)})")
         if c == 0:
-            ylab = ylabel if row_labels is None else f"{row_labels[r]}\n{ylabel}"
-            ax.set_ylabel(ylab)
-            if y_labels is not None:
-                _set_ticks(ax, "y", y_labels, n_q, rotate=False)
+            step = 1 if y_labels is None else _set_ticks(ax, "y", y_labels, n_q, rotate=False,
+                                                               length=room)
+            ylab = ylabel if step == 1 else f"{ylabel} (every {_ordinal(step)})"
+            ax.set_ylabel(ylab if row_labels is None else f"{row_labels[r]}\n{ylab}")
     for p in range(n_panels, n_rows * n_cols):
         axes.flat[p].set_visible(False)
     cbar = fig.colorbar(images[-1], ax=axes, label=_label(colorbar_label, note), shrink=0.8)
