@@ -318,3 +318,15 @@ def test_set_alt_text_writes_the_cell_metadata():
         D.set_alt_text({"cell_type": "markdown"}, d)
     with pytest.raises(TypeError, match="diagram_or_text"):
         D.set_alt_text(cell, "")
+
+
+def test_too_many_rows_raise_instead_of_drawing_a_giant_figure():
+    big = np.ones((700, 3))
+    with pytest.raises(ValueError, match="keys has L_k = 700; this diagram draws at most 24"):
+        D.lookup_flow(np.ones(3), big, big)
+    with pytest.raises(ValueError, match="at most 60"):
+        D.token_lines(np.full((700, 700), 1 / 700), [str(i) for i in range(700)])
+    with pytest.raises(ValueError, match="source_tokens"):
+        D.encoder_decoder([str(i) for i in range(30)], np.full(30, 1 / 30))
+    with pytest.raises(ValueError, match="keys has t = 30"):
+        D.kv_cache_diagram(np.ones((30, 2)), np.ones((30, 2)), np.ones(2))

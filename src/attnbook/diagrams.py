@@ -21,6 +21,9 @@ Colours follow the notation page: query :math:`\mathbf q` orange, keys :math:`\m
 values :math:`\mathbf v_j` green, weights :math:`\alpha_j` purple, context :math:`\mathbf c` red
 (``COLORS``). Text is at least 7 pt and default figures are at most 6.4 in wide, so at the book's
 688-px column the smallest text is at least 9 CSS px.
+Diagrams are for a handful of items: ``lookup_flow``, ``encoder_decoder`` and
+``kv_cache_diagram`` draw up to 24 keys, ``token_lines`` up to 60 tokens a column; more raise a
+``ValueError`` that says so (use :func:`attnbook.heatmap`, which caps its size, for long texts).
 
 Every function accepts ``fig=`` (draw into an empty figure, as ``draw(fig, ...)`` of
 :func:`attnbook.interactive_figure` does) or ``ax=`` (draw into given axes); without either it makes
@@ -100,6 +103,8 @@ FONT = 8.0    # default text size, pt
 SMALL = 7.0   # smallest text size, pt (>= 9 CSS px at the 688-px column)
 MAX_WIDTH = 6.4  # inches: default diagrams fit the 6.8-in (688-px) column
 VECTOR_CMAP = "RdBu_r"
+MAX_ROWS = 24     # keys / source tokens / cached positions a diagram draws
+MAX_TOKENS = 60   # tokens per column of token_lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,6 +205,13 @@ def _labels(labels, n: int, name: str, default) -> list[str]:
     if len(labels) != n:
         raise ValueError(f"{name} has {len(labels)} labels, expected {n}")
     return labels
+
+
+def _check_count(n: int, limit: int, name: str, symbol: str, instead: str) -> None:
+    if n > limit:
+        raise ValueError(f"{name} has {symbol} = {n}; this diagram draws at most {limit} so that "
+                         f"its text stays readable at the column's width — draw a slice, or "
+                         f"use {instead}")
 
 
 def _fmt(values, fmt=".2f") -> str:
@@ -335,6 +347,7 @@ def lookup_flow(
     n, d_k = k.shape
     if n == 0:
         raise ValueError("keys must hold at least one key, got shape (0, d_k)")
+    _check_count(n, MAX_ROWS, "keys", "L_k", "attnbook.heatmap of the weights")
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.number)):
         raise TypeError(f"temperature must be a number, got {type(temperature).__name__}")
     if not np.isfinite(temperature) or temperature <= 0:
@@ -464,6 +477,7 @@ def encoder_decoder(
     n = len(src)
     if n == 0:
         raise ValueError("source_tokens is empty")
+    _check_count(n, MAX_ROWS, "source_tokens", "L_k", "attnbook.heatmap of the weights")
     w = _check_weights(weights, "weights")
     if w.ndim == 1:
         w = w[None]
@@ -616,6 +630,7 @@ def token_lines(
     else:
         raise ValueError(f"weights must have shape (L_q, L_k) or (H, L_q, L_k), got {w.shape}")
     n_h, n_q, n_k = w.shape
+    _check_count(max(n_q, n_k), MAX_TOKENS, "weights", "L", "attnbook.heatmap")
     if (w > 1 + 1e-6).any():
         raise ValueError(f"weights must lie in [0, 1] (line opacities), got max "
                          f"{float(w.max()):.3g}")
@@ -1057,6 +1072,7 @@ def kv_cache_diagram(
         raise ValueError(f"query must have shape (d_k,) = ({k.shape[1]},), got {q.shape}")
     t, d_k = k.shape
     d_v = v.shape[1]
+    _check_count(t, MAX_ROWS, "keys", "t", "attnbook.heatmap")
     toks = _labels(tokens, t, "tokens", lambda i: f"pos {i + 1}")
     a = softmax(k @ q / (np.sqrt(d_k) if scale else 1.0))
     out = a @ v
