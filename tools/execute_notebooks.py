@@ -23,6 +23,7 @@ import uuid
 from pathlib import Path
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 # Inherited by every kernel this process starts (see attnbook.widgets.prerender_everything).
@@ -46,6 +47,14 @@ def stable_widget_ids(nb: nbformat.NotebookNode, name: str) -> nbformat.Notebook
     return nbformat.reads(text, as_version=4)
 
 
+def kernelspec(name: str = "python3") -> dict:
+    """The notebook's ``kernelspec`` exactly as JupyterLab writes it for this kernel (so opening
+    and saving a chapter changes nothing): ``{"display_name": "Python 3 (ipykernel)",
+    "language": "python", "name": "python3"}`` for ipykernel's python3."""
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return {"display_name": spec.display_name, "language": spec.language, "name": name}
+
+
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
@@ -54,6 +63,7 @@ def execute(path: Path) -> float:
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     elapsed = time.perf_counter() - start
+    nb.metadata["kernelspec"] = kernelspec()
     nb = stable_widget_ids(nb, path.stem)
     nbformat.validate(nb)
     nbformat.write(nb, path)

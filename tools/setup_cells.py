@@ -8,12 +8,19 @@ installs it quietly from the repository; everywhere else (Binder, a local clone,
 nbval) the import succeeds and the cell does nothing. The repository address is read from
 `_config.yml` (`repository.url`), the one place it lives. A notebook that needs more packages
 lists them in its metadata as ``"attnbook": {"pip_no_deps": ["name==version", ...]}``; they are
-installed with ``--no-deps`` by the same cell. The cell carries the ``remove-cell`` tag, so the
-website does not show it.
+installed with ``--no-deps`` by the same cell.
+
+The cell is out of the way everywhere: the ``remove-cell`` tag keeps it off the website,
+``jupyter.source_hidden`` folds its code in JupyterLab, and Colab shows it as a form (``cellView``
+``form`` with an ``@title`` line): one titled line. Installing attnbook on Colab keeps Colab's own
+ipywidgets (attnbook accepts 7.7, which Colab's widget manager shows; see attnbook.widgets).
+Rewriting the cell keeps its stored execution count (the cell prints nothing), so a chapter
+stays "executed in order" until it is next executed.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -23,6 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CELL_ID = "setup-colab"
 TAGS = ["remove-cell"]
+METADATA = {"tags": TAGS, "jupyter": {"source_hidden": True}, "cellView": "form"}
 
 
 def repository_url() -> str:
@@ -33,10 +41,10 @@ def setup_source(nb: nbformat.NotebookNode) -> str:
     url = repository_url()
     extra = nb.metadata.get("attnbook", {}).get("pip_no_deps", [])
     lines = [
-        "# Setup for Colab: install attnbook from the repository if it is not installed yet.",
+        "# @title Setup: installs attnbook on Colab (does nothing anywhere else)",
         "try:",
         "    import attnbook",
-        "except ImportError:",
+        "except ImportError:  # Colab opens one notebook, without the repository",
         f'    %pip install --quiet "attnbook @ git+{url}"',
     ]
     for req in extra:
@@ -49,13 +57,15 @@ def sync(path: Path, check: bool) -> bool:
     want = setup_source(nb)
     first = nb.cells[0] if nb.cells else None
     has = first is not None and first.get("id") == CELL_ID
-    ok = has and first.source == want and first.metadata.get("tags") == TAGS
+    ok = has and first.source == want and first.metadata == METADATA
     if ok or check:
         return ok
     cell = nbformat.v4.new_code_cell(want)
     cell.id = CELL_ID
-    cell.metadata["tags"] = TAGS
+    cell.metadata.update(json.loads(json.dumps(METADATA)))
     if has:
+        cell.execution_count = first.get("execution_count")
+        cell.outputs = first.get("outputs", [])
         nb.cells[0] = cell
     else:
         nb.cells.insert(0, cell)
