@@ -923,7 +923,7 @@ def encoder_layer_block(
     r"""A transformer encoder layer as a block diagram with shapes, pre-norm or post-norm.
 
     ``norm="post"`` (Vaswani et al., 2017): ``x → MHA → add x → LayerNorm → FFN → add →
-    LayerNorm``. ``norm="pre"`` (GPT-2 and most models since): ``x → LayerNorm → MHA → add x →
+    LayerNorm``. ``norm="pre"`` (GPT-2 and many later models): ``x → LayerNorm → MHA → add x →
     LayerNorm → FFN → add``. Residual connections are drawn as arrows around each sub-layer.
 
     Parameters
