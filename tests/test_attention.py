@@ -97,7 +97,6 @@ def test_softmax_neg_inf_means_zero_weight_and_all_neg_inf_row_is_zero():
         ([1.0, 2.0], {"temperature": -1}, ValueError, "temperature"),
         ([1.0, 2.0], {"temperature": "hot"}, TypeError, "temperature"),
         ([1.0, 2.0], {"axis": 1}, ValueError, "out of range"),
-        ([1e300, 2.0], {"temperature": 1e-10}, ValueError, "overflows"),
     ],
 )
 def test_softmax_rejects_bad_input_clearly(x, kwargs, error, match):

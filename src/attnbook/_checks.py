@@ -74,3 +74,48 @@ def bool_mask(mask, name: str, target_shape: tuple[int, ...]) -> np.ndarray:
             f"{name} of shape {arr.shape} would enlarge the scores' shape {target_shape}"
         )
     return arr
+
+
+def boolean(value, name: str) -> bool:
+    """Return ``value`` as a bool, raising ``TypeError`` for anything but True/False (a string
+    such as ``'no'`` is truthy and would silently mean True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def nonnegative_int(value, name: str) -> int:
+    """Return ``value`` as an int, raising if it is not a whole number >= 0 (``3.5`` is refused,
+    not rounded)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return int(value)
+
+
+def seed_value(seed, name: str = "seed") -> int:
+    """Check a seed for ``np.random.default_rng``: an int >= 0."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= 0, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {seed}")
+    return int(seed)
+
+
+def float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Return ``dtype`` as a numpy real floating-point dtype (float16, float32, float64)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be a numpy floating-point dtype, got {dtype!r}") from None
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"{name} must be a real floating-point dtype (float16, float32 or "
+                        f"float64), got {dt}")
+    return dt
+
+
+def compute_dtype(dtype) -> np.dtype:
+    """The type to compute in: float16 is widened to float32 (its sums over a few thousand terms
+    overflow at 65504, and numpy's float16 arithmetic is slow); the others stay."""
+    return np.dtype(np.float32) if np.dtype(dtype) == np.float16 else np.dtype(dtype)

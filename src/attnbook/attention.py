@@ -6,7 +6,10 @@ Conventions (the book's notation page explains them):
   values ``v`` ``(..., L_k, d_v)``, and a linear map is ``x @ W + b`` with ``W`` of shape
   ``(d_in, d_out)``;
 * a boolean ``mask`` broadcastable to ``(..., L_q, L_k)`` is ``True`` where a query may attend to
-  a key (PyTorch's convention for boolean masks);
+  a key — the convention of the boolean ``attn_mask`` of PyTorch's
+  ``torch.nn.functional.scaled_dot_product_attention``; ``torch.nn.MultiheadAttention``'s
+  ``key_padding_mask`` and boolean ``attn_mask`` use the opposite (``True`` = blocked), so pass
+  ``~mask`` there;
 * a query whose keys are *all* masked gets all-zero weights and therefore a zero output, not NaN
   (as PyTorch's ``scaled_dot_product_attention`` does since version 2.5 — earlier versions gave
   NaN — while code that masks with a large negative number gets a uniform row; zeros keep padded
@@ -22,7 +25,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ._blas import one_blas_thread
-from ._checks import as_float_array, bool_mask, positive_float, positive_int
+from ._checks import (
+    as_float_array,
+    bool_mask,
+    boolean,
+    compute_dtype,
+    float_dtype,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    seed_value,
+)
 
 __all__ = [
     "softmax",
@@ -49,7 +62,8 @@ def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
     """Stable softmax of checked scores; ``-inf`` entries get weight 0, all-``-inf`` rows zeros."""
     m = np.max(z, axis=axis, keepdims=True)
     m = np.where(np.isneginf(m), 0.0, m).astype(z.dtype, copy=False)
-    e = np.exp(z - m)
+    with np.errstate(over="ignore"):  # z - m below the dtype's range is -inf: weight 0, exactly
+        e = np.exp(z - m)
     total = np.sum(e, axis=axis, keepdims=True)
     return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
 
@@ -65,7 +79,10 @@ def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
     Subtracting the maximum ``m`` changes nothing mathematically (softmax is invariant to adding
     a constant to every entry) but keeps ``exp`` from overflowing at large logits.
     A temperature ``τ < 1`` sharpens the distribution towards the arg-max, ``τ > 1`` flattens it
-    towards uniform.
+    towards uniform. The temperature divides :math:`x - m` (all entries :math:`\le 0`), computed
+    in float64, so no temperature overflows or underflows the result: as :math:`\tau \to 0`
+    the weights go to the arg-max (shared equally by tied maxima). float16 is computed in
+    float32 (a float16 sum overflows at 65504) and returned as float16.
 
     Parameters
     ----------
@@ -86,13 +103,14 @@ def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
     if x.shape[axis] == 0:
         raise ValueError(f"softmax over an empty axis {axis} of x with shape {x.shape}")
     tau = positive_float(temperature, "temperature")
-    with np.errstate(over="ignore"):
-        z = x if tau == 1.0 else x / tau
-    if np.isposinf(z).any():
-        raise ValueError(
-            f"temperature={tau} is too small for logits up to {np.max(x)}: x / temperature overflows"
-        )
-    return _softmax(z, axis)
+    work = compute_dtype(x.dtype)
+    if tau == 1.0:
+        return _softmax(x.astype(work, copy=False), axis).astype(x.dtype, copy=False)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isneginf(m), 0.0, m)
+    with np.errstate(over="ignore"):  # entries far below the maximum become -inf: weight 0
+        z = ((x.astype(np.float64) - m) / tau).astype(work)
+    return _softmax(z, axis).astype(x.dtype, copy=False)
 
 
 def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
@@ -118,7 +136,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
         Return the weights (default). With ``False`` the function returns ``(output, None)``
         and never holds the whole ``(..., L_q, L_k)`` matrix, only a block of query rows per
         thread at a time: faster, and far less memory at large ``L`` (as PyTorch's
-        ``need_weights=False`` in multi-head attention).
+        ``need_weights=False`` in multi-head attention). Both give the same output up to
+        rounding, for every input.
 
     Returns
     -------
@@ -131,8 +150,11 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
     -----
     The work is cut into tiles, one (batch/head index, block of query rows) each, and the tiles
     of a large input run on a small thread pool; chapter 10 explains how and why. Every tile
-    is the formula above, computed in place by :func:`_attention_tile`.
+    is the formula above, computed in place by :func:`_attention_tile`. float16 inputs are
+    computed in float32 and the results returned as float16. An empty batch or ``L_q = 0``
+    gives empty results; ``L_k = 0`` or ``d_k = 0`` is an error (no key to attend to).
     """
+    need_weights = boolean(need_weights, "need_weights")
     q = as_float_array(q, "q", min_ndim=2)
     k = as_float_array(k, "k", min_ndim=2)
     v = as_float_array(v, "v", min_ndim=2)
@@ -161,12 +183,23 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
         mask = bool_mask(mask, "mask", batch + (q.shape[-2], k.shape[-2]))
 
     L_q, L_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
+    out_dtype, w_dtype = np.result_type(q, k, v), np.result_type(q, k)
+    if math.prod(batch) * L_q == 0:  # nothing to compute
+        return (np.empty(batch + (L_q, d_v), dtype=out_dtype),
+                np.empty(batch + (L_q, L_k), dtype=w_dtype) if need_weights else None)
+    work = compute_dtype(out_dtype)
+    q, k, v = (x.astype(np.result_type(x, work), copy=False) for x in (q, k, v))
     output = np.empty(batch + (L_q, d_v), dtype=np.result_type(q, k, v))
     weights = np.empty(batch + (L_q, L_k), dtype=np.result_type(q, k)) if need_weights else None
     check_overflow = _scores_may_overflow(q, k, scale)
+    # Dividing the (B, d_v) output by the row sums is cheaper than dividing the (B, L_k)
+    # weights, but the unnormalised sum over L_k keys can overflow where the normalised one
+    # (at most max|v|) does not: then normalise first, as with need_weights.
+    normalise_first = need_weights or _sum_may_overflow(v, L_k)
+    tile = dict(scale=scale, check_overflow=check_overflow, normalise_first=normalise_first)
     if math.prod(batch) * L_q * L_k < _TILED_SCORES:  # small: one tile holding all heads
-        _attention_tile(q, k, v, mask, output, weights, scale=scale, check_overflow=check_overflow)
-        return output, weights
+        _attention_tile(q, k, v, mask, output, weights, **tile)
+        return _as(output, out_dtype), _as(weights, w_dtype)
     q, k, v = (np.broadcast_to(x, batch + x.shape[-2:]) for x in (q, k, v))  # views, no copies
     if mask is not None:
         mask = np.broadcast_to(mask, batch + (L_q, L_k))
@@ -175,9 +208,20 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
          output[i][rows], None if weights is None else weights[i][rows])
         for i, rows in _tiles(batch, L_q, L_k)
     ]
-    _run_in_parallel(
-        lambda t: _attention_tile(*t, scale=scale, check_overflow=check_overflow), tiles)
-    return output, weights
+    _run_in_parallel(lambda t: _attention_tile(*t, **tile), tiles)
+    return _as(output, out_dtype), _as(weights, w_dtype)
+
+
+def _as(x, dtype):
+    return None if x is None else x.astype(dtype, copy=False)
+
+
+def _sum_may_overflow(v, length: int) -> bool:
+    """Whether ``sum_j e_j v_j`` with ``0 <= e_j <= 1`` over ``length`` keys could overflow."""
+    if v.size == 0:
+        return False
+    largest = max(float(v.max()), -float(v.min()))
+    return not length * largest < 0.25 * float(np.finfo(v.dtype).max)
 
 
 # --- how scaled_dot_product_attention computes: tiles, in place, on a thread pool -----------
@@ -194,14 +238,16 @@ def _tiles(batch, L_q, L_k):
             yield index, slice(start, start + rows_per_tile)
 
 
-def _attention_tile(q, k, v, mask, output, weights, *, scale, check_overflow):
+def _attention_tile(q, k, v, mask, output, weights, *, scale, check_overflow,
+                    normalise_first=True):
     """``output = softmax(q k^T * scale) v`` for one tile, computed in place.
 
     ``q`` is a block of query rows ``(..., B, d_k)``; ``k``, ``v`` are all the keys and values;
     ``output`` (and ``weights``, unless it is ``None``) are where the results go.
     Two things make it fast: no ``(B, L_k)`` temporary is created after the scores (``-=``,
     ``exp(out=)``), and the softmax's division is applied to the ``(B, d_v)`` output instead
-    of the ``(B, L_k)`` weights — unless the caller asked for the weights.
+    of the ``(B, L_k)`` weights — unless the caller asked for the weights or that unnormalised
+    product could overflow (``normalise_first``).
     """
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is an error just below
         scores = np.matmul(q * scale, k.swapaxes(-1, -2), out=weights)  # (B, L_k)
@@ -215,7 +261,7 @@ def _attention_tile(q, k, v, mask, output, weights, *, scale, check_overflow):
     e = np.exp(scores, out=scores)       # unnormalised weights, in the scores' memory
     total = e.sum(axis=-1, keepdims=True)
     total[total == 0] = 1.0              # fully masked rows stay all zero
-    if weights is not None:
+    if normalise_first:
         e /= total
         np.matmul(e, v, out=output)
     else:
@@ -318,7 +364,9 @@ def padding_mask(lengths, max_length: int | None = None) -> np.ndarray:
         raise ValueError(f"lengths must be >= 0, got {lengths.tolist()}")
     if max_length is None:
         max_length = int(lengths.max()) if lengths.size else 0
-    elif lengths.size and lengths.max() > max_length:
+    else:
+        max_length = nonnegative_int(max_length, "max_length")
+    if lengths.size and lengths.max() > max_length:
         raise ValueError(f"a length {int(lengths.max())} exceeds max_length={max_length}")
     return (np.arange(max_length)[None, :] < lengths[:, None])[:, None, :]
 
@@ -327,6 +375,8 @@ def split_heads(x, num_heads: int) -> np.ndarray:
     """Reshape ``(..., L, d_model)`` into ``(..., num_heads, L, d_model // num_heads)``."""
     x = np.asarray(x)
     num_heads = positive_int(num_heads, "num_heads")
+    if x.ndim < 2:
+        raise ValueError(f"split_heads needs x of shape (..., L, d_model), got shape {x.shape}")
     *lead, length, d_model = x.shape
     if d_model % num_heads:
         raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}")
@@ -373,7 +423,8 @@ class MultiHeadAttention:
         self.num_heads = positive_int(num_heads, "num_heads")
         if d_model % num_heads:
             raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}")
-        rng = np.random.default_rng(seed)
+        dtype = float_dtype(dtype, "dtype")
+        rng = np.random.default_rng(seed_value(seed, "seed"))
         limit = math.sqrt(6.0 / (2 * d_model))
         for name in ("w_q", "w_k", "w_v", "w_o"):
             setattr(self, name, rng.uniform(-limit, limit, (d_model, d_model)).astype(dtype))
@@ -413,7 +464,7 @@ class MultiHeadAttention:
         query : array_like, shape ``(..., L_q, d_model)``
         key, value : array_like, shape ``(..., L_k, d_model)``
         mask : bool array_like broadcastable to ``(..., L_q, L_k)``, optional; ``True`` = may
-            attend. The same mask applies to every head.
+            attend. The same mask applies to every head (per-head masks are not supported).
         need_weights : bool; with ``False``, ``weights`` is ``None`` and the attention takes its
             faster path (see :func:`scaled_dot_product_attention`).
 
@@ -432,6 +483,9 @@ class MultiHeadAttention:
             raise ValueError(
                 f"key {arrays['key'].shape} and value {arrays['value'].shape} must have the same L_k"
             )
+        need_weights = boolean(need_weights, "need_weights")
+        mask = check_mha_mask(mask, arrays["query"].shape, arrays["key"].shape,
+                              arrays["value"].shape)
         output, weights, _ = multi_head_attention_steps(
             self.parameters(), arrays["query"], arrays["key"], arrays["value"], self.num_heads,
             mask=mask, need_weights=need_weights)
@@ -439,6 +493,38 @@ class MultiHeadAttention:
 
     def __repr__(self) -> str:
         return f"MultiHeadAttention(d_model={self.d_model}, num_heads={self.num_heads})"
+
+
+def check_mha_mask(mask, query_shape, key_shape, value_shape=None):
+    """Check a multi-head attention mask against the shapes the caller passed: ``mask`` must be
+    boolean and broadcast to ``(..., L_q, L_k)`` (the leading dimensions of query and key);
+    the same mask serves every head. Returns the mask as an array (or ``None``)."""
+    shapes = [("query", query_shape), ("key", key_shape)]
+    if value_shape is not None:
+        shapes.append(("value", value_shape))
+    try:
+        lead = np.broadcast_shapes(*(s[:-2] for _, s in shapes))
+    except ValueError:
+        raise ValueError("the leading (batch) dimensions of "
+                         + ", ".join(f"{n} {s}" for n, s in shapes) + " do not broadcast") from None
+    if mask is None:
+        return None
+    arr = np.asarray(mask)
+    if arr.dtype != bool:
+        raise TypeError(f"mask must be a boolean array (True = may attend), got dtype {arr.dtype}; "
+                        "convert 0/1 masks with mask.astype(bool)")
+    target = tuple(lead) + (query_shape[-2], key_shape[-2])
+    try:
+        fits = np.broadcast_shapes(arr.shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        hint = ("; per-head masks (..., num_heads, L_q, L_k) are not supported: one mask "
+                "applies to every head" if arr.ndim > len(target) or arr.ndim >= 3 else "")
+        raise ValueError(f"mask of shape {arr.shape} must broadcast to (..., L_q, L_k) = "
+                         f"{target} for query {tuple(query_shape)} and key {tuple(key_shape)}"
+                         f"{hint}")
+    return arr
 
 
 def multi_head_attention_steps(params: dict, query, key, value, num_heads: int, mask=None,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_float_array, positive_float, positive_int
-from .attention import merge_heads, multi_head_attention_steps, split_heads
+from .attention import check_mha_mask, merge_heads, multi_head_attention_steps, split_heads
 
 __all__ = [
     "linear",
@@ -295,6 +295,7 @@ def multi_head_attention(params: dict, query, key, value, num_heads: int, mask=N
         if np.shape(x)[-1:] != (d_model,):
             raise ValueError(f"{name} must end in d_model={d_model}, got shape {np.shape(x)}")
     h = positive_int(num_heads, "num_heads")
+    mask = check_mha_mask(mask, np.shape(query), np.shape(key), np.shape(value))
     output, weights, (q, k, v, heads) = multi_head_attention_steps(
         params, query, key, value, h, mask=mask)
     return output, weights, MHACache(np.asarray(query), np.asarray(key), np.asarray(value),

@@ -19,9 +19,11 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import as_float_array, positive_float, positive_int
+from ._checks import as_float_array, boolean, compute_dtype, positive_float, positive_int
 from .attention import (
     MultiHeadAttention,
+    _scores_may_overflow,
+    _sum_may_overflow,
     causal_mask,
     merge_heads,
     scaled_dot_product_attention,
@@ -73,10 +75,16 @@ def online_normalizer(x, block_size: int = 1, running: bool = False):
     -------
     m, d : ndarrays of shape ``(...)``; ``m = -inf`` and ``d = 0`` for an all ``-inf`` slice.
     With ``running=True``, two more arrays of shape ``(n_blocks, ...)``: ``m`` and ``d`` after
-    each block.
+    each block. For float16 input, ``d`` is computed and returned in float32 (a float16 sum
+    overflows at 65504).
     """
     x = as_float_array(x, "x", min_ndim=1, allow_neg_inf=True)
     block_size = positive_int(block_size, "block_size")
+    running = boolean(running, "running")
+    if x.shape[-1] == 0:
+        raise ValueError(f"the softmax normaliser of an empty last axis is undefined (x has shape "
+                         f"{x.shape})")
+    x = x.astype(compute_dtype(x.dtype), copy=False)
     m = np.full(x.shape[:-1], -np.inf, dtype=x.dtype)
     d = np.zeros(x.shape[:-1], dtype=x.dtype)
     history_m, history_d = [], []
@@ -84,7 +92,8 @@ def online_normalizer(x, block_size: int = 1, running: bool = False):
         block = x[..., start:start + block_size]
         m_new = np.maximum(m, block.max(axis=-1))
         reference = np.where(np.isneginf(m_new), 0.0, m_new)  # nothing seen yet but -inf
-        d = d * np.exp(m - reference) + np.exp(block - reference[..., None]).sum(axis=-1)
+        with np.errstate(over="ignore"):  # differences below the dtype's range: exp(-inf) = 0
+            d = d * np.exp(m - reference) + np.exp(block - reference[..., None]).sum(axis=-1)
         m = m_new
         if running:
             history_m.append(m)
@@ -105,7 +114,8 @@ def online_softmax(x, block_size: int = 1) -> np.ndarray:
     m, d = online_normalizer(x, block_size)
     reference = np.where(np.isneginf(m), 0.0, m)[..., None]
     total = np.where(d > 0, d, 1.0)[..., None]
-    return np.exp(x - reference) / total
+    with np.errstate(over="ignore"):
+        return (np.exp(x.astype(d.dtype) - reference) / total).astype(x.dtype, copy=False)
 
 
 # --- tiled attention -----------------------------------------------------------------------------
@@ -125,6 +135,7 @@ def attention_tiles(length_q: int, length_k: int, block_size: int, causal: bool 
     length_q = positive_int(length_q, "length_q")
     length_k = positive_int(length_k, "length_k")
     block_size = positive_int(block_size, "block_size")
+    causal = boolean(causal, "causal")
     offset = length_k - length_q
     if causal and offset < 0:
         raise ValueError(f"causal attention needs L_k >= L_q, got L_q={length_q}, L_k={length_k}")
@@ -145,6 +156,9 @@ def _check_qkv(q, k, v, scale):
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
         raise ValueError(f"q (..., L_q, d_k), k (..., L_k, d_k) and v (..., L_k, d_v) do not fit: "
                          f"q {q.shape}, k {k.shape}, v {v.shape}")
+    if q.shape[-1] == 0 or k.shape[-2] == 0:
+        raise ValueError(f"empty queries or keys (d_k = 0 or L_k = 0): q shape {q.shape}, "
+                         f"k shape {k.shape}")
     try:
         np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     except ValueError:
@@ -155,21 +169,40 @@ def _check_qkv(q, k, v, scale):
 
 
 def _tiled(q, k, v, block_size, causal, scale, on_tile: Callable | None = None) -> np.ndarray:
-    """The loop of tiled attention (checked inputs); ``on_tile(rows, cols, m, l, acc)`` sees
-    the running state of the query block after each tile."""
+    """The loop of tiled attention (checked inputs); ``on_tile(rows, cols, m, l, acc, v_scale)``
+    sees the running state of the query block after each tile (the output so far is
+    ``acc / l * v_scale``).
+
+    Like :func:`attnbook.scaled_dot_product_attention`: float16 is computed in float32, scores
+    that overflow are an error, and when the unnormalised sum ``acc`` over ``L_k`` keys could
+    overflow, ``v`` is divided by a power of two first (exact) and the output multiplied back.
+    """
     L_q, L_k = q.shape[-2], k.shape[-2]
     batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    dtype = np.result_type(q, k, v)
+    out_dtype = np.result_type(q, k, v)
+    dtype = compute_dtype(out_dtype)
+    q, k, v = (x.astype(dtype, copy=False) for x in (q, k, v))
     output = np.empty(batch + (L_q, v.shape[-1]), dtype=dtype)
+    if math.prod(batch) * L_q == 0:
+        return output.astype(out_dtype, copy=False)
+    check_overflow = _scores_may_overflow(q, k, scale)
+    v_scale = 1.0
+    if _sum_may_overflow(v, L_k):
+        v_scale = math.ldexp(1.0, math.frexp(max(float(v.max()), -float(v.min())))[1] - 1)
+        v = v / v_scale
     offset = L_k - L_q
     m = l = acc = None
     for rows, cols in attention_tiles(L_q, L_k, block_size, causal):
         if cols.start == 0:  # a new block of queries: start its running state
-            q_block = q[..., rows, :] * scale
+            with np.errstate(over="ignore"):
+                q_block = q[..., rows, :] * scale
             m = np.full(batch + (rows.stop - rows.start, 1), -np.inf, dtype=dtype)  # running max
             l = np.zeros_like(m)                                                     # running sum
             acc = np.zeros(batch + (rows.stop - rows.start, v.shape[-1]), dtype=dtype)
-        s = q_block @ np.swapaxes(k[..., cols, :], -1, -2)  # (..., B_q, B_k) scores of the tile
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = q_block @ np.swapaxes(k[..., cols, :], -1, -2)  # (..., B_q, B_k) tile scores
+        if check_overflow and not np.isfinite(s).all():
+            raise ValueError("the scores q @ k.T * scale overflowed; rescale q or k")
         if causal and cols.stop - 1 > rows.start + offset:  # the tile crosses the diagonal
             i, j = np.arange(rows.start, rows.stop)[:, None], np.arange(cols.start, cols.stop)
             s = np.where(j <= i + offset, s, -np.inf)  # the causal mask, this tile's part only
@@ -181,10 +214,10 @@ def _tiled(q, k, v, block_size, causal, scale, on_tile: Callable | None = None) 
         acc = acc * rescale + p @ v[..., cols, :]
         m = m_new
         if on_tile is not None:
-            on_tile(rows, cols, m, l, acc)
+            on_tile(rows, cols, m, l, acc, v_scale)
         if cols.stop == L_k or (causal and cols.stop > rows.stop - 1 + offset):  # block done
-            output[..., rows, :] = acc / np.where(l > 0, l, 1.0)
-    return output
+            output[..., rows, :] = acc / np.where(l > 0, l, 1.0) * v_scale
+    return output.astype(out_dtype, copy=False)
 
 
 def tiled_attention(q, k, v, *, block_size: int = 128, causal: bool = False,
@@ -222,6 +255,7 @@ def tiled_attention(q, k, v, *, block_size: int = 128, causal: bool = False,
     """
     q, k, v, scale = _check_qkv(q, k, v, scale)
     block_size = positive_int(block_size, "block_size")
+    causal = boolean(causal, "causal")
     return _tiled(q, k, v, block_size, causal, scale)
 
 
@@ -252,13 +286,18 @@ def tiled_attention_steps(q, k, v, *, block_size: int, causal: bool = False,
         raise ValueError(f"tiled_attention_steps takes unbatched 2-D q, k, v, got q {q.shape}, "
                          f"k {k.shape}, v {v.shape}")
     block_size = positive_int(block_size, "block_size")
+    causal = boolean(causal, "causal")
+    if q.shape[0] == 0:
+        return []
     m_all = np.full(q.shape[0], np.nan)
     l_all = np.full(q.shape[0], np.nan)
     out_all = np.full((q.shape[0], v.shape[1]), np.nan)
     steps = []
 
-    def record(rows, cols, m, l, acc):
-        m_all[rows], l_all[rows], out_all[rows] = m[:, 0], l[:, 0], acc / l
+    def record(rows, cols, m, l, acc, v_scale):
+        with np.errstate(invalid="ignore", divide="ignore"):  # l = 0: a row with no key yet
+            out_all[rows] = acc / l * v_scale
+        m_all[rows], l_all[rows] = m[:, 0], l[:, 0]
         steps.append(TiledAttentionStep(len(steps), rows, cols, m_all.copy(), l_all.copy(),
                                         out_all.copy()))
 
@@ -377,6 +416,7 @@ def decode_self_attention(mha: MultiHeadAttention, x, *, use_cache: bool = True)
     """
     if not isinstance(mha, MultiHeadAttention):
         raise TypeError(f"mha must be a MultiHeadAttention, got {type(mha).__name__}")
+    use_cache = boolean(use_cache, "use_cache")
     x = as_float_array(x, "x", min_ndim=2)
     if x.shape[-1] != mha.d_model:
         raise ValueError(f"x must end in d_model={mha.d_model}, got shape {x.shape}")
@@ -436,10 +476,38 @@ def linear_attention(q, k, v, *, causal: bool = False, need_weights: bool = Fals
     Returns
     -------
     (output ``(..., L_q, d_v)``, weights or ``None``)
+
+    float16 is computed in float32. A ``ValueError`` says so when the sums overflow, or when
+    :math:`\phi(\mathbf k) = e^{\mathbf k}` underflows to 0 for every key a query sees (keys
+    below about -745 in float64), which would leave 0 / 0.
     """
+    causal = boolean(causal, "causal")
+    need_weights = boolean(need_weights, "need_weights")
     q, k, v, _ = _check_qkv(q, k, v, None)
     if causal and q.shape[-2] != k.shape[-2]:
         raise ValueError(f"causal linear attention needs L_q == L_k, got q {q.shape}, k {k.shape}")
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    out_dtype = np.result_type(q, k, v)
+    if math.prod(batch) * q.shape[-2] == 0:
+        return (np.empty(batch + (q.shape[-2], v.shape[-1]), dtype=out_dtype),
+                np.empty(batch + (q.shape[-2], k.shape[-2]), dtype=out_dtype)
+                if need_weights else None)
+    dtype = compute_dtype(out_dtype)
+    q, k, v = (x.astype(dtype, copy=False) for x in (q, k, v))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        output, weights, numerator, denominator = _linear(q, k, v, causal, need_weights)
+    if not (np.isfinite(numerator).all() and np.isfinite(denominator).all()):
+        raise ValueError(f"linear attention overflowed in {dtype}: the sums over keys of "
+                         "phi(k) v^T and phi(q)^T phi(k) are too large; rescale q, k or v")
+    if not (denominator > 0).all():
+        raise ValueError("linear attention: phi(k) = exp(k) underflowed to 0 for every key a "
+                         "query sees (keys too negative), so the normaliser phi(q)^T sum phi(k) "
+                         "is 0; rescale the keys")
+    return output.astype(out_dtype, copy=False), (
+        None if weights is None else weights.astype(out_dtype, copy=False))
+
+
+def _linear(q, k, v, causal, need_weights):
     phi_q, phi_k = _elu_plus_one(q), _elu_plus_one(k)
     if causal:  # running sums over the keys j <= i
         kv = np.cumsum(phi_k[..., :, :, None] * v[..., :, None, :], axis=-3)  # (..., L, d_k, d_v)
@@ -456,7 +524,7 @@ def linear_attention(q, k, v, *, causal: bool = False, need_weights: bool = Fals
         if causal:
             kernel = np.where(causal_mask(q.shape[-2]), kernel, 0.0)
         weights = kernel / kernel.sum(axis=-1, keepdims=True)
-    return output, weights
+    return output, weights, numerator, denominator
 
 
 # --- measuring memory ----------------------------------------------------------------------------
@@ -494,6 +562,8 @@ def power_law_exponent(x, y) -> float:
         raise ValueError(f"x and y must be 1-D of the same length >= 2, got {x.shape}, {y.shape}")
     if (x <= 0).any() or (y <= 0).any():
         raise ValueError("a power law is fitted to positive x and y only")
+    if np.unique(x).size < 2:
+        raise ValueError(f"x needs at least two different values to fit a slope, got {x.tolist()}")
     slope, _ = np.polyfit(np.log(x), np.log(y), 1)
     return float(slope)
 

@@ -29,7 +29,14 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, positive_float, positive_int
+from ._checks import (
+    as_float_array,
+    boolean,
+    compute_dtype,
+    positive_float,
+    positive_int,
+    seed_value,
+)
 
 __all__ = [
     "dot_score",
@@ -173,6 +180,9 @@ def additive_score(q, k, W_q, W_k, v) -> np.ndarray:
     Returns
     -------
     ndarray, shape ``(..., L_q, L_k)``: ``tanh(q_i @ W_q + k_j @ W_k) @ v``.
+
+    The ``(..., L_q, L_k, d_a)`` hidden array is built a block of query rows at a time (about
+    2**21 numbers per block), so memory stays bounded at any ``L``.
     """
     q, k = _queries_keys(q, k, same_size=False, what="additive")
     v = as_float_array(v, "v")
@@ -183,8 +193,27 @@ def additive_score(q, k, W_q, W_k, v) -> np.ndarray:
     W_k = _param(W_k, "W_k", (k.shape[-1], d_a), f"(d_k, d_a) with d_k={k.shape[-1]}, d_a={d_a}")
     qp = _finite(lambda: q @ W_q, "q @ W_q")
     kp = _finite(lambda: k @ W_k, "k @ W_k")
-    hidden = np.tanh(qp[..., :, None, :] + kp[..., None, :, :])  # (..., L_q, L_k, d_a)
-    return hidden @ v
+    lead = np.broadcast_shapes(qp.shape[:-2], kp.shape[:-2])
+    L_q, L_k = qp.shape[-2], kp.shape[-2]
+    formula = "tanh(q @ W_q + k @ W_k) @ v"
+
+    def scores(qp, kp):  # (..., B, d_a), (..., L_k, d_a) -> (..., B, L_k)
+        with np.errstate(over="ignore"):  # a sum beyond the range is +-inf: tanh gives +-1
+            hidden = np.tanh(qp[..., :, None, :] + kp[..., None, :, :])  # (..., B, L_k, d_a)
+        return _finite(lambda: hidden @ v, formula)
+
+    if math.prod(lead) * L_q * L_k * d_a <= _ADDITIVE_BLOCK:
+        return scores(qp, kp)
+    out = np.empty(lead + (L_q, L_k), dtype=np.result_type(qp, kp, v))
+    qp, kp = np.broadcast_to(qp, lead + qp.shape[-2:]), np.broadcast_to(kp, lead + kp.shape[-2:])
+    rows = max(1, _ADDITIVE_BLOCK // (L_k * d_a))
+    for index in np.ndindex(*lead):
+        for start in range(0, L_q, rows):
+            out[index][start:start + rows] = scores(qp[index][start:start + rows], kp[index])
+    return out
+
+
+_ADDITIVE_BLOCK = 2**21  # numbers in one block of additive_score's hidden array (16 MB float64)
 
 
 def cosine_score(q, k, eps: float = 1e-8) -> np.ndarray:
@@ -208,16 +237,23 @@ def cosine_score(q, k, eps: float = 1e-8) -> np.ndarray:
     """
     q, k = _queries_keys(q, k, same_size=True, what="cosine")
     eps = positive_float(eps, "eps")
-    qn = q / np.maximum(_norm(q), eps)
-    kn = k / np.maximum(_norm(k), eps)
-    return np.clip(qn @ _t(kn), -1.0, 1.0)
+    dtype = np.result_type(q, k)
+    work = compute_dtype(dtype)
+    qn, kn = _unit(q.astype(work, copy=False), eps), _unit(k.astype(work, copy=False), eps)
+    return np.clip(qn @ _t(kn), -1.0, 1.0).astype(dtype, copy=False)
 
 
-def _norm(x: np.ndarray) -> np.ndarray:
-    """Euclidean norm along the last axis, scaled first so that huge entries do not overflow."""
+def _unit(x: np.ndarray, eps: float) -> np.ndarray:
+    """``x / max(||x||, eps)`` along the last axis, for any magnitude: ``x`` is divided by its
+    largest entry first (so squaring neither overflows nor underflows), then by the norm of
+    that, which lies in ``[1, sqrt(d)]``; the norm itself is only compared with ``eps``."""
     m = np.max(np.abs(x), axis=-1, keepdims=True)
-    m = np.where(m > 0, m, 1).astype(x.dtype, copy=False)
-    return m * np.sqrt(np.sum((x / m) ** 2, axis=-1, keepdims=True))
+    y = x / np.where(m > 0, m, 1).astype(x.dtype, copy=False)
+    r = np.sqrt(np.sum(y * y, axis=-1, keepdims=True))
+    with np.errstate(over="ignore"):  # a norm beyond float64's range is inf, still >= eps
+        large = m.astype(np.float64) * r >= eps
+    small = np.where(large, 0, x) / eps  # only vectors whose norm is below eps: no overflow
+    return np.where(large, y / np.where(r > 0, r, 1), small).astype(x.dtype, copy=False)
 
 
 # --- selection by name ---------------------------------------------------------------------------
@@ -315,7 +351,7 @@ def init_score_params(name: str, d_q: int, d_k: int, d_a: int | None = None, *,
     d_q, d_k = positive_int(d_q, "d_q"), positive_int(d_k, "d_k")
     if fn.same_size and d_q != d_k:
         raise ValueError(f"the {fn.name} score needs d_q == d_k, got d_q={d_q}, d_k={d_k}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_value(seed))
     if fn.name == "general":
         return {"W": rng.normal(0.0, 1.0 / math.sqrt(d_q), (d_q, d_k))}
     if fn.name == "additive":
@@ -381,6 +417,7 @@ def score_cost(name: str, d_q: int, d_k: int, L_q: int = 1, L_k: int = 1,
 
 # --- why sqrt(d_k) -------------------------------------------------------------------------------
 
+
 def dot_product_variance(d_k: int, n_samples: int = 10_000, *, seed: int = 0,
                          scaled: bool = False) -> float:
     r"""Measure :math:`\operatorname{Var}(\mathbf q^\top \mathbf k)` for random ``q``, ``k``.
@@ -400,7 +437,8 @@ def dot_product_variance(d_k: int, n_samples: int = 10_000, *, seed: int = 0,
     n_samples = positive_int(n_samples, "n_samples")
     if n_samples < 2:
         raise ValueError(f"n_samples must be >= 2 to estimate a variance, got {n_samples}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_value(seed))
+    scaled = boolean(scaled, "scaled")
     chunk = max(1, 2_000_000 // d_k)  # bound the memory: ~16 MB per array
     products = []
     for start in range(0, n_samples, chunk):
