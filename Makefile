@@ -14,7 +14,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 ASSETS := _build/assets
 NPM ?= $(shell command -v npm)
 
-.PHONY: help env assets book pdf browser execute test test-unit test-notebooks test-site lab train evaluate bench bench-notebooks clean
+.PHONY: help env assets book pdf browser execute test test-unit test-notebooks test-site lab train evaluate bench bench-notebooks test-widgets7 clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -93,6 +93,13 @@ evaluate: $(STAMP) ## Print every number the chapters quote about the trained mo
 
 bench: $(STAMP) ## Time attnbook's attention against plain numpy (and PyTorch if installed) for chapter 10
 	$(BIN)/python benchmarks/bench_attention.py
+
+# Colab ships ipywidgets 7.7 and attnbook keeps it there: run the widget tests against it too.
+WIDGETS7 := _build/venv-widgets7
+test-widgets7: ## attnbook.widgets' tests with ipywidgets 7.7.1 (Colab's), in a venv of their own
+	@test -x $(WIDGETS7)/bin/python || $(PYTHON) -m venv $(WIDGETS7)
+	$(WIDGETS7)/bin/python -m pip install --quiet 'ipywidgets==7.7.1' pytest -e .
+	$(WIDGETS7)/bin/python -m pytest -p no:cacheprovider tests/test_widgets.py -q
 
 bench-notebooks: $(STAMP) ## Run All time, first control move and kernel peak memory per chapter (NB=path for one)
 	$(BIN)/python benchmarks/bench_notebooks.py $(NB)
