@@ -50,7 +50,7 @@ pdf: book browser ## Print the whole book to _build/html/attnbook.pdf (linked fr
 	$(BIN)/python tools/make_pdf.py _build/singlehtml _build/html/attnbook.pdf
 
 browser: ## Make sure headless Chromium is there (installs Debian's chromium as root if missing)
-	@command -v chromium >/dev/null || { \
+	@test -x "$$ATTNBOOK_CHROMIUM" || command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: install Debian's chromium package (or set ATTNBOOK_CHROMIUM)"; exit 1; fi; }
