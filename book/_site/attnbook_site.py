@@ -5,10 +5,18 @@ inline scripts twice; the second ``const THEBE_JS_URL = ...`` is a page error in
 ("Identifier 'THEBE_JS_URL' has already been declared"). This drops exact duplicate scripts from
 each page's script list. It also adds ``static/attnbook.css`` (folded exercises and quizzes, and
 print rules for the PDF).
+
+It sets ``ATTNBOOK_PRERENDER=1`` for the kernels that execute the notebooks during the build
+(they inherit this process's environment): the pages have no kernel, so interactive figures must
+draw every frame (see ``attnbook.widgets``), whichever command runs ``jupyter-book build``. And
+after an html build it drops the widget state from the ``_sources/`` copies of the notebooks
+(:func:`slim_notebook_sources`).
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 STATIC = Path(__file__).parent / "static"  # attnbook.css: exercises, quizzes, print rules
@@ -39,8 +47,26 @@ def add_static(app) -> None:
     app.add_css_file("attnbook.css")
 
 
+def slim_notebook_sources(app, exception) -> None:
+    """Drop the widget state from the ``_sources/`` copies of the notebooks (the page's download
+    button serves them): it holds every frame of every interactive figure (most of a chapter's
+    megabytes), which only the web page uses: it is embedded in the page already, and a notebook
+    opened in Jupyter redraws its figures when run. Outputs, first frames included, are kept."""
+    if exception is not None or app.builder.format != "html":
+        return
+    sources = Path(app.outdir) / "_sources"
+    for path in sorted(sources.rglob("*.ipynb*")):
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if nb.get("metadata", {}).pop("widgets", None) is not None:
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def setup(app):
     os.environ["ATTNBOOK_PRERENDER"] = "1"  # before any notebook is executed
     app.connect("builder-inited", add_static)
     app.connect("html-page-context", dedupe_scripts, priority=900)
+    app.connect("build-finished", slim_notebook_sources)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
