@@ -159,7 +159,8 @@ def test_chapter_has_a_quiz(path):
                   and "ab.quiz(" in _src(c)]
     assert quiz_cells, "the quiz section has no `ab.quiz(...)` cell"
     assert "remove-input" in quiz_cells[0]["metadata"].get("tags", [])
-    html = "".join(o.get("data", {}).get("text/html", "") for o in quiz_cells[0]["outputs"])
+    html = "".join("".join(o.get("data", {}).get("text/html", ""))
+                   for o in quiz_cells[0]["outputs"])
     n = html.count('class="quiz-question"')
     assert 3 <= n <= 5, f"the quiz has {n} questions (want 3-5)"
 
