@@ -261,3 +261,23 @@ def test_on_colab_widgets_use_the_manager_that_matches_ipywidgets(
 def test_off_colab_the_widget_manager_is_left_alone(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert abw.colab_widget_manager() == "not colab"
+
+
+def test_the_site_extension_drops_the_same_hint_from_printed_pages():
+    import importlib.util
+    from pathlib import Path
+
+    from docutils import nodes
+
+    path = Path(__file__).resolve().parents[1] / "book" / "_site" / "attnbook_site.py"
+    spec = importlib.util.spec_from_file_location("attnbook_site", path)
+    site = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site)
+    assert site.STILL_HINT == abw.STILL_HINT
+    doc = nodes.section()
+    output = nodes.container("", nodes.literal_block(abw.STILL_HINT, abw.STILL_HINT))
+    kept = nodes.literal_block("InteractiveFigure(2 frames)", "InteractiveFigure(2 frames)")
+    doc += [output, nodes.container("", kept)]
+    site.drop_still_hints(None, doc, "x")
+    assert [n.astext() for n in doc.findall(nodes.literal_block)] == [kept.astext()]
+    assert len(doc.children) == 1

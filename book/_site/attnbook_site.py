@@ -64,9 +64,27 @@ def slim_notebook_sources(app, exception) -> None:
             path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+# attnbook.widgets.STILL_HINT (tests/test_widgets.py checks they agree): the text an interactive
+# figure's second output shows where no widget manager can draw it. The PDF, printed from the
+# single-page build where widget views are switched off, should not tell readers to run a cell.
+STILL_HINT = "(A still image: run the cell to move the controls.)"
+
+
+def drop_still_hints(app, doctree, docname) -> None:
+    from docutils import nodes
+
+    for block in list(doctree.findall(nodes.literal_block)):
+        if block.astext().strip() == STILL_HINT:
+            parent = block.parent
+            parent.remove(block)
+            if isinstance(parent, nodes.container) and not parent.children and parent.parent:
+                parent.parent.remove(parent)
+
+
 def setup(app):
     os.environ["ATTNBOOK_PRERENDER"] = "1"  # before any notebook is executed
     app.connect("builder-inited", add_static)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     app.connect("build-finished", slim_notebook_sources)
+    app.connect("doctree-resolved", drop_still_hints)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,80 @@
+"""Time to interactive of every chapter on the built website, against a plain text page.
+
+A chapter is interactive when its first interactive figure shows a frame (the widget manager has
+loaded and drawn it, so its controls can be moved); the plain text page (the notation page) when
+its load event has fired. Both are read in the page from the navigation's start
+(``performance.now()``, recorded by a predicate polled on every animation frame), served from
+127.0.0.1 with the network cut off like the other browser tests. Each page is loaded
+``LOADS`` times in one browser and the medians are compared as a ratio measured in the same
+run: every chapter must be interactive within ``MAX_RATIO`` × the text page's time. The
+numbers are written to ``_build/time_to_interactive.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+
+from test_browser import PAGES, ROOT, browser, server  # noqa: F401  (fixtures)
+from test_built_site import CHAPTERS
+
+MAX_RATIO = 1.5
+LOADS = 3
+TEXT_PAGE = "book/notation"
+RESULTS: dict[str, float] = {}
+
+FIRST_FRAME = """() => {
+  const img = document.querySelector('.attnbook-interactive img');
+  if (img && img.complete && img.naturalWidth > 0 && img.offsetParent !== null) {
+    window.__tti = window.__tti || performance.now();
+    return true;
+  }
+  return false;
+}"""
+LOADED = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  return nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : false;
+}"""
+
+
+def _time(browser, server, page_name: str, ready: str) -> float:  # noqa: F811
+    times = []
+    for _ in range(LOADS):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        host = server.split("//", 1)[1]
+        page.route("**/*", lambda r: r.continue_() if host in r.request.url
+                   or r.request.url.startswith(("data:", "blob:")) else r.abort())
+        try:
+            page.goto(f"{server}/{page_name}.html", wait_until="commit")
+            handle = page.wait_for_function(ready, polling="raf", timeout=60_000)
+            value = handle.json_value()
+            times.append(page.evaluate("() => window.__tti") if value is True else value)
+        finally:
+            context.close()
+    return statistics.median(times)
+
+
+@pytest.fixture(scope="module")
+def text_page_ms(browser, server):  # noqa: F811
+    assert TEXT_PAGE in PAGES
+    ms = _time(browser, server, TEXT_PAGE, LOADED)
+    RESULTS[TEXT_PAGE] = ms
+    return ms
+
+
+@pytest.mark.parametrize("page_name", CHAPTERS)
+def test_chapter_is_interactive_within_a_ratio_of_a_text_page(browser, server,  # noqa: F811
+                                                              text_page_ms, page_name):
+    ms = _time(browser, server, page_name, FIRST_FRAME)
+    RESULTS[page_name] = ms
+    out = ROOT / "_build" / "time_to_interactive.json"
+    out.write_text(json.dumps({"max_ratio": MAX_RATIO, "loads": LOADS, "median_ms": RESULTS},
+                              indent=1) + "\n")
+    ratio = ms / text_page_ms
+    print(f"{page_name}: first frame at {ms:.0f} ms, text page loaded at {text_page_ms:.0f} ms "
+          f"(x{ratio:.2f})")
+    assert ratio <= MAX_RATIO, (f"{page_name} is interactive after {ms:.0f} ms, "
+                                f"{ratio:.2f}x the text page's {text_page_ms:.0f} ms")
