@@ -34,6 +34,8 @@ Every formula the book uses is implemented once here, named after the maths:
   softmax, attention, multi-head attention, cross-entropy), Adam and gradient checks;
 * :mod:`attnbook.dates` and :mod:`attnbook.datemodel` — chapter 8's data (dates in many formats)
   and the small transformer trained on it: ``DateModel``;
+* :mod:`attnbook.babi` and :mod:`attnbook.memnet` — chapter 12's bAbI-style stories with known
+  supporting facts and the end-to-end memory networks trained on them: ``memnet.MemNet``;
 * :mod:`attnbook.plotting` — ``heatmap`` (one matrix) and ``heatmaps`` (a grid of heads),
   and the figure house style (column width, high-density inline PNGs, colour scales);
 * :mod:`attnbook.diagrams` — process diagrams drawn from the numbers: lookup flow,
@@ -141,6 +143,7 @@ from .scale import (
 
 from . import check, dates, datemodel, nn
 from . import diagrams
+from . import babi, memnet
 from .quiz import Quiz, quiz
 from .datemodel import DateModel
 
@@ -241,6 +244,9 @@ __all__ = [
     "datemodel",
     "nn",
     "DateModel",
+    # question answering (chapter 12)
+    "babi",
+    "memnet",
     # process diagrams (every chapter)
     "diagrams",
 ]

@@ -73,10 +73,14 @@ __all__ = [
     "train",
     "MemNet",
     "Prediction",
+    "Hop",
     "Evaluation",
     "evaluate",
+    "task_of_question",
     "PAPER_TABLE1",
     "WEIGHTS_PATH",
+    "load_training_log",
+    "load_training_config",
 ]
 
 WEIGHTS_PATH = Path(__file__).resolve().parent / "data" / "memnet.npz"
@@ -84,7 +88,8 @@ WEIGHTS_PATH = Path(__file__).resolve().parent / "data" / "memnet.npz"
 #: Test error (%) of the paper's best single-task MemN2N on bAbI with 1k training questions
 #: (Sukhbaatar et al., 2015, Table 1, column "PE LS RN": position encoding, linear start,
 #: random noise, 3 hops, adjacent tying), for the bAbI tasks ours are modelled on.
-PAPER_TABLE1 = {"single": 0.0, "two": 8.3, "three": 40.3}
+BABI_TASK = {"single": 1, "two": 2, "three": 3, "yes_no": 6}
+PAPER_TABLE1 = {"single": 0.0, "two": 8.3, "three": 40.3, "yes_no": 7.6}
 
 
 @dataclass(frozen=True)
@@ -366,7 +371,8 @@ def train(task: str, config: MemNetConfig = MemNetConfig(), tc: TrainingConfig =
     """Train a model for ``task`` from scratch, reproducibly (BLAS on one thread, see
     :func:`attnbook.datemodel.train`). Returns ``(params, log)``: ``log`` holds per epoch the
     mean training ``loss`` and the validation ``valid_accuracy`` (of the model as it is in that
-    epoch: without the hops' softmax during linear start), and ``seconds``."""
+    epoch: without the hops' softmax during linear start), ``seconds`` (wall-clock time) and
+    ``cpu_seconds`` (CPU time of this process; the two differ on a busy machine)."""
     with one_blas_thread():
         return _train(task, config, tc, progress)
 
@@ -381,7 +387,7 @@ def _train(task, config, tc, progress):
     n = len(examples)
     steps_per_epoch = n // tc.batch_size
     log = {"loss": [], "valid_accuracy": []}
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for epoch in range(tc.epochs):
         linear = epoch < tc.linear_start_epochs
         order = rng.permutation(n)
@@ -405,6 +411,7 @@ def _train(task, config, tc, progress):
             progress(task, epoch, log)
     log = {k: np.asarray(v) for k, v in log.items()}
     log["seconds"] = np.asarray(time.perf_counter() - start)
+    log["cpu_seconds"] = np.asarray(time.process_time() - cpu_start)
     return params, log
 
 
@@ -416,7 +423,8 @@ def save(path: Path, config: MemNetConfig, tc: TrainingConfig, models: dict) -> 
               "training": np.asarray(json.dumps(asdict(tc)))}
     for task, (params, log) in models.items():
         arrays.update({f"{task}/params/{k}": v.astype(np.float32) for k, v in params.items()})
-        arrays.update({f"{task}/log/{k}": v for k, v in log.items() if k != "seconds"})
+        arrays.update({f"{task}/log/{k}": v for k, v in log.items()
+                       if k not in ("seconds", "cpu_seconds")})
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, array in arrays.items():
@@ -432,6 +440,11 @@ def _read(path: Path | None) -> dict:
         raise FileNotFoundError(f"{path} does not exist; train with `make train MODEL=memnet`")
     with np.load(path) as f:
         return {k: f[k] for k in f.files}
+
+
+def load_training_config(path: Path | None = None) -> TrainingConfig:
+    """How the stored weights were trained."""
+    return TrainingConfig(**json.loads(str(_read(path)["training"])))
 
 
 def load_training_log(task: str, path: Path | None = None) -> dict[str, np.ndarray]:
@@ -455,6 +468,19 @@ class Prediction:
     def hop_weights(self, b: int = 0) -> np.ndarray:
         """``(K, n)``: each hop's weights over the ``n`` sentences of story ``b``."""
         return self.weights[b, :, :len(self.stories[b])]
+
+
+@dataclass
+class Hop:
+    """One hop of one example, as a lookup: ``query`` :math:`\mathbf u^k` ``(d,)``, ``keys``
+    :math:`\mathbf m^k_i` and ``values`` :math:`\mathbf c^k_i` ``(n, d)``, ``weights``
+    :math:`p^k_i` ``(n,)`` and ``output`` :math:`\mathbf o^k` ``(d,)``."""
+
+    query: np.ndarray
+    keys: np.ndarray
+    values: np.ndarray
+    weights: np.ndarray
+    output: np.ndarray
 
 
 class MemNet:
@@ -513,9 +539,45 @@ class MemNet:
         return Prediction([list(f.story) for f in fake], [f.question for f in fake],
                           [vocab[i] for i in logits.argmax(axis=1)], probs, cache["weights"])
 
+    def trace(self, example) -> list["Hop"]:
+        """Every hop of one example (an :class:`attnbook.babi.Example` or a ``(story,
+        question)`` pair) as a lookup: its query, keys, values, weights and output."""
+        pred = self.run([example])
+        fake = babi.Example(self.task, tuple(pred.stories[0]), pred.questions[0], "", ())
+        stories, questions, lengths, _ = babi.encode([fake])
+        _, cache = forward(self.params, self.config, stories, questions, lengths)
+        n = int(lengths[0])
+        hops = []
+        for k in range(self.config.hops):
+            query = cache["states"][k][0]
+            hops.append(Hop(query, cache["emb"][k][0, :n], cache["emb"][k + 1][0, :n],
+                            cache["weights"][0, k, :n], cache["states"][k + 1][0] - query))
+        return hops
+
     def answer(self, story, question: str) -> str:
         """The model's answer to ``question`` about ``story`` (a list of sentences)."""
         return self.run([(story, question)]).answers[0]
+
+
+def task_of_question(question: str) -> str:
+    """Which task's model answers ``question``: *where is the <object>* → ``"two"``, *where
+    is <person>* → ``"single"``, *where was the <object> before the <place>* → ``"three"``,
+    *is <person> in the <place>* → ``"yes_no"``; anything else raises ``ValueError``."""
+    words = babi.parse_question(question).split()
+    people, places, objects = set(babi.PEOPLE), set(babi.PLACES), set(babi.OBJECTS)
+    if len(words) == 3 and words[:2] == ["where", "is"] and words[2] in people:
+        return "single"
+    if len(words) == 4 and words[:3] == ["where", "is", "the"] and words[3] in objects:
+        return "two"
+    if (len(words) == 7 and words[:3] == ["where", "was", "the"] and words[3] in objects
+            and words[4:6] == ["before", "the"] and words[6] in places):
+        return "three"
+    if (len(words) == 5 and words[0] == "is" and words[1] in people
+            and words[2:4] == ["in", "the"] and words[4] in places):
+        return "yes_no"
+    raise ValueError(f"{question!r} is not a question the models were trained on; ask "
+                     "'where is mary', 'where is the milk', 'where was the milk before the "
+                     "kitchen' or 'is mary in the kitchen'")
 
 
 @dataclass
@@ -583,22 +645,37 @@ def main(argv=None) -> int:
         for task in args.task or babi.TASKS:
             params, log = train(task, config, tc, progress)
             models[task] = (params, log)
-            print(f"{task}: trained {tc.epochs} epochs in {float(log['seconds']):.0f} s",
-                  flush=True)
+            print(f"{task}: trained {tc.epochs} epochs in {float(log['seconds']):.0f} s "
+                  f"({float(log['cpu_seconds']):.0f} s of CPU time)", flush=True)
         save(args.out, config, tc, models)
         print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
         return 0
 
     try:
-        models = [MemNet.load(task, args.weights) for task in babi.TASKS]
+        models = {task: MemNet.load(task, args.weights) for task in babi.TASKS}
     except (FileNotFoundError, ValueError) as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 1
-    print(f"{'task':<8} {'accuracy':>8}   " + "  ".join(f"hop {k + 1:d}  " for k in
-                                                       range(models[0].config.hops))
-          + "  paper error (1k, PE LS RN)")
-    for model in models:
-        result = evaluate(model)
-        paper = PAPER_TABLE1.get(model.task)
-        print(result.row() + (f"   {paper:.1f} %" if paper is not None else "   -"))
+    hops = models["single"].config.hops
+    print("Held-out test questions (1,000 per task): accuracy, and how often each hop's "
+          "highest weight is on a supporting fact")
+    print(f"{'task':<8} {'accuracy':>8}   " + "  ".join(f"hop {k + 1:d}  " for k in range(hops))
+          + "  wrong   our error   paper's error (Table 1, 1k, PE LS RN)")
+    results = {}
+    for task, model in models.items():
+        r = results[task] = evaluate(model)
+        paper = PAPER_TABLE1.get(task)
+        print(f"{r.row()}   {len(r.errors):5d}   {100 * (1 - r.accuracy):8.1f} %   "
+              + (f"{paper:.1f} % (bAbI task {BABI_TASK[task]})" if paper is not None else "-"))
+    print(f"{models['single'].num_parameters:,} parameters per task model")
+    timeless = MemNet("single", {n: np.zeros_like(t) if n.startswith("T") else t
+                                 for n, t in models["single"].params.items()})
+    print(f"single without its temporal encoding: {evaluate(timeless).accuracy:.1%} "
+          "(exercise 12.4)")
+    examples = list(babi.split("two", "test"))
+    pred = models["two"].run(examples)
+    top = pred.weights.argmax(axis=2)
+    missed = sum(a == e.answer and not any(i in e.support for i in t)
+                 for e, a, t in zip(examples, pred.answers, top))
+    print(f"two: {missed} right answers with no hop on a supporting fact (exercise 12.5)")
     return 0
