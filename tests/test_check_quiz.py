@@ -84,3 +84,10 @@ def test_quiz_renders_one_details_per_choice_and_a_key():
 def test_quiz_rejects_bad_questions(bad, error):
     with pytest.raises(error):
         ab.quiz(bad)
+
+
+def test_feedback_wraps_to_the_code_column():
+    long = ab.check.feedback("close", "Close. " + "word " * 40)
+    lines = repr(long).splitlines()
+    assert len(lines) > 1 and all(len(line) <= 80 for line in lines)
+    assert lines[1].startswith("  ")

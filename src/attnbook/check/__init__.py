@@ -22,6 +22,7 @@ can compare) and whose truth value says whether the answer was correct.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -48,7 +49,9 @@ class Feedback:
         return self.verdict == "correct"
 
     def __repr__(self) -> str:
-        return f"{_ICONS[self.verdict]} {self.message}"
+        # wrapped to the book's code column, so a stored output never scrolls sideways
+        return textwrap.fill(f"{_ICONS[self.verdict]} {self.message}", width=80,
+                             subsequent_indent="  ", break_on_hyphens=False)
 
     __str__ = __repr__
 
