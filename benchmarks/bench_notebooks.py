@@ -13,8 +13,13 @@ moves it): the first move of a control to a setting not drawn yet, then a move b
 setting already drawn (cached). Last, the kernel's peak resident memory (``VmHWM`` in
 ``/proc/<pid>/status``; Linux only) and its memory at the end (``VmRSS``).
 
+Each chapter is run twice, one run after the other: "lazy" (a reader's kernel) and "eager"
+(``ATTNBOOK_PRERENDER=1``: every frame drawn up front, what every kernel did before lazy drawing
+and what the book build still does), so that their ratio is measured under the same load.
+
 Targets (issue 18): Run All <= 10 s on 2 cores, first move <= 0.3 s, peak <= 400 MB. Times depend
-on the machine and on whatever else runs on it: the table says how loaded the machine was.
+on the machine and on whatever else runs on it: the output says how loaded the machine was (the
+1-minute load average; 2 means both cores busy).
 Results are written as JSON (``--out``, default ``_build/bench_notebooks.json``).
 """
 
@@ -72,9 +77,14 @@ def _status(pid: int) -> dict[str, int]:
     return out
 
 
-def bench(path: Path, timeout: float = 900) -> dict:
+def bench(path: Path, mode: str = "lazy", timeout: float = 900) -> dict:
+    """One Run All of ``path`` in a fresh kernel; ``mode`` "lazy" (a reader's kernel) or "eager"
+    (``ATTNBOOK_PRERENDER=1``: every frame drawn up front, as the book build does and as every
+    kernel did before lazy drawing)."""
     nb = nbformat.read(path, as_version=4)
     env = {k: v for k, v in os.environ.items() if k != "ATTNBOOK_PRERENDER"}
+    if mode == "eager":
+        env["ATTNBOOK_PRERENDER"] = "1"
     km = KernelManager(kernel_name="python3")
     km.start_kernel(cwd=str(path.parent), env=env)
     kc = km.client()
@@ -86,20 +96,28 @@ def bench(path: Path, timeout: float = 900) -> dict:
         start = time.perf_counter()
         for cell in cells:  # queued like Run All: send all, then wait for every reply
             kc.execute(cell.source, store_history=True)
-        errors, pending = [], len(cells)
+        errors, pending, replies = [], len(cells), []
         while pending:
             msg = kc.get_shell_msg(timeout=timeout)
             if msg["msg_type"] == "execute_reply":
                 pending -= 1
+                replies.append(time.perf_counter())
                 if msg["content"]["status"] != "ok":
                     errors.append(msg["content"].get("ename", "error"))
         run_all = time.perf_counter() - start
+        # cells run one after the other: the time between replies is each cell's time
+        cell_s = [b - a for a, b in zip([start] + replies[:-1], replies)]
+        slowest = sorted(range(len(cell_s)), key=lambda i: -cell_s[i])[:3]
         mem_after_run = _status(pid)
         probe = _run(kc, PROBE, timeout)
         mem = _status(pid)
-        return {"notebook": path.name, "run_all_s": round(run_all, 2), "errors": errors,
+        return {"notebook": path.name, "mode": mode, "run_all_s": round(run_all, 2),
+                "errors": errors,
                 "peak_mib": mem.get("VmHWM"), "rss_end_mib": mem.get("VmRSS"),
-                "peak_after_run_all_mib": mem_after_run.get("VmHWM"), **probe}
+                "peak_after_run_all_mib": mem_after_run.get("VmHWM"),
+                "slowest_cells": [{"code_cell": i, "s": round(cell_s[i], 2),
+                                   "starts": cells[i].source.strip().split("\n")[0][:60]}
+                                  for i in slowest], **probe}
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
@@ -123,18 +141,22 @@ def _run(kc, code: str, timeout: float) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    rows = ["| chapter | Run All (s) | first move (s) | cached move (s) | live redraw (s) | "
-            "peak RSS (MiB) | RSS at end (MiB) |", "|---|---|---|---|---|---|---|"]
+    rows = ["| chapter | mode | Run All (s) | lazy/eager | first move (s) | cached move (s) | "
+            "live redraw (s) | peak RSS (MiB) | RSS at end (MiB) |",
+            "|---|---|---|---|---|---|---|---|---|"]
 
     def f(x, fmt=".2f"):
         return "—" if x is None else format(x, fmt)
 
+    eager = {r["notebook"]: r["run_all_s"] for r in results if r["mode"] == "eager"}
     for r in results:
         it, live = r.get("interactive", {}), r.get("live", {})
-        rows.append(f"| {r['notebook'][:2]} | {f(r['run_all_s'], '.1f')} | "
-                    f"{f(it.get('first_move_s'))} | {f(it.get('cached_move_s'), '.3f')} | "
-                    f"{f(live.get('redraw_s'))} | {f(r['peak_mib'], 'd')} | "
-                    f"{f(r['rss_end_mib'], 'd')} |")
+        ratio = (r["run_all_s"] / eager[r["notebook"]]
+                 if r["mode"] == "lazy" and eager.get(r["notebook"]) else None)
+        rows.append(f"| {r['notebook'][:2]} | {r['mode']} | {f(r['run_all_s'], '.1f')} | "
+                    f"{f(ratio)} | {f(it.get('first_move_s'))} | "
+                    f"{f(it.get('cached_move_s'), '.3f')} | {f(live.get('redraw_s'))} | "
+                    f"{f(r['peak_mib'], 'd')} | {f(r['rss_end_mib'], 'd')} |")
     return "\n".join(rows)
 
 
@@ -142,17 +164,23 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "bench_notebooks.json")
+    parser.add_argument("--modes", default="lazy,eager",
+                        help="lazy (a reader's kernel), eager (every frame up front, as before "
+                             "lazy drawing); both by default, one after the other per chapter, "
+                             "so their ratio is measured under the same load")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     results = []
     load_before = os.getloadavg()[0]
     for path in paths:
-        r = bench(path)
-        results.append(r)
-        it = r.get("interactive", {})
-        print(f"{path.name}: Run All {r['run_all_s']:.1f} s, peak {r['peak_mib']} MiB, "
-              f"first move {it.get('first_move_s', float('nan')):.2f} s"
-              + (f", ERRORS {r['errors']}" if r["errors"] else ""), flush=True)
+        for mode in args.modes.split(","):
+            r = bench(path, mode)
+            results.append(r)
+            it = r.get("interactive", {})
+            print(f"{path.name} ({mode}): Run All {r['run_all_s']:.1f} s, peak {r['peak_mib']} "
+                  f"MiB, first move {it.get('first_move_s', float('nan')):.2f} s, load "
+                  f"{os.getloadavg()[0]:.1f}" + (f", ERRORS {r['errors']}" if r["errors"] else ""),
+                  flush=True)
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(),
                "load_1min_before": round(load_before, 2),
                "load_1min_after": round(os.getloadavg()[0], 2)}
