@@ -2,6 +2,7 @@ r"""Chapter 8's model: a small transformer that reads a date and writes it in IS
 
     python -m attnbook.datemodel_cli train      # re-train from scratch (seeded), write the weights
     python -m attnbook.datemodel_cli evaluate   # held-out exact-match accuracy per format
+    python -m attnbook.datemodel_cli predict "23 November 2026" "Monday 23 Nov 26"
 
 The model (every layer from :mod:`attnbook.nn`, every attention from :mod:`attnbook.attention`):
 
@@ -33,19 +34,23 @@ at every step (:func:`attnbook.dates.sample`); every gradient is computed by the
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
+import sys
+import tempfile
 import time
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from . import dates as D
 from . import nn
 from ._blas import one_blas_thread
-from ._checks import positive_int
+from ._checks import nonnegative_int, positive_int
 from .attention import MultiHeadAttention, padding_mask
 from .plotting import heatmap
 from .positional import sinusoidal_positional_encoding
@@ -59,6 +64,9 @@ __all__ = [
     "loss_and_grads",
     "train",
     "DateModel",
+    "Prediction",
+    "CheckedDate",
+    "CONFIDENCE_THRESHOLD",
     "Evaluation",
     "evaluate",
     "load_training_log",
@@ -108,6 +116,12 @@ class TrainingConfig:
     eval_every: int = 50         # held-out accuracy on eval_per_format x 11 examples
     eval_per_format: int = 100
     checkpoints: tuple[int, ...] = (0, 50, 100, 150, 200, 250, 300, 400, 600, 1000)
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "eval_every", "eval_per_format"):
+            positive_int(getattr(self, name), name)
+        nonnegative_int(self.seed, "seed")
+        nonnegative_int(self.warmup, "warmup")
 
     def learning_rate(self, step: int) -> float:
         """Learning rate of step ``step`` (0-based): linear warm-up, then cosine decay."""
@@ -402,8 +416,24 @@ def _read(path: Path | None) -> dict:
     path = WEIGHTS_PATH if path is None else Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; train the model with `make train`")
-    with np.load(path) as f:
-        return {k: f[k] for k in f.files}
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a weights file (.npz)")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty, not a weights file (.npz)")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a .npz weights file written by `make train`")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        raise ValueError(f"{path} is not a readable .npz weights file: {error}") from None
+    missing = [k for k in ("config", "training") if k not in data]
+    if not any(k.startswith("params/") for k in data):
+        missing.append("params/...")
+    if missing:
+        raise ValueError(f"{path} is a .npz file but not the date model's weights: it lacks "
+                         f"{', '.join(missing)}")
+    return data
 
 
 def load_training_log(path: Path | None = None) -> dict[str, np.ndarray]:
@@ -423,18 +453,95 @@ class Prediction:
     cross_weights: np.ndarray    # (B, h, 10, L): cross-attention, output chars x input chars
     self_weights: dict = field(default_factory=dict)  # "enc0"... -> (B, h, L, L)
 
+    @property
+    def confidence(self) -> np.ndarray:
+        """``(B,)``: the probability the model gives the whole string it wrote, the product over
+        the 10 output characters of the probability of the character chosen (the characters
+        are predicted independently given the input, so this is the string's probability)."""
+        return _confidence(self.probabilities)
+
+    @property
+    def valid(self) -> np.ndarray:
+        """``(B,)`` bool: whether each output is a real calendar date (``2013-13-13`` is not)."""
+        return np.array([_is_iso_date(o) for o in self.outputs], dtype=bool)
+
+    @property
+    def accepted(self) -> np.ndarray:
+        """``(B,)`` bool: a valid date written with confidence >= :data:`CONFIDENCE_THRESHOLD`."""
+        return self.valid & (self.confidence >= CONFIDENCE_THRESHOLD)
+
+    def checked(self) -> list["CheckedDate"]:
+        """One :class:`CheckedDate` per input."""
+        return [_checked(t, o, c) for t, o, c in zip(self.inputs, self.outputs, self.confidence)]
+
     def alignment(self, b: int = 0) -> np.ndarray:
         """Head-averaged cross-attention of example ``b``, trimmed to its characters: ``(10, len)``."""
         n = len(self.inputs[b])
         return self.cross_weights[b].mean(axis=0)[:, :n]
 
 
+def _confidence(probabilities: np.ndarray) -> np.ndarray:
+    return np.exp(np.log(probabilities.max(axis=-1)).sum(axis=-1))
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        return len(text) == 10 and dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
+#: Below this confidence an output is not accepted (:attr:`Prediction.accepted`). Measured with
+#: the shipped weights on all 120,516 held-out strings (``tests/test_datemodel_cli.py`` checks
+#: it): their lowest confidence is above 0.6, so every held-out date is accepted.
+CONFIDENCE_THRESHOLD = 0.5
+
+
+class CheckedDate(NamedTuple):
+    """A prediction with what tells whether to trust it (:meth:`DateModel.predict_checked`)."""
+
+    text: str            # the input
+    output: str          # the ISO string the model wrote
+    confidence: float    # probability of that string under the model (Prediction.confidence)
+    valid: bool          # a real calendar date
+    accepted: bool       # valid and confidence >= CONFIDENCE_THRESHOLD
+
+
+def _checked(text: str, output: str, confidence) -> CheckedDate:
+    valid = _is_iso_date(output)
+    return CheckedDate(text, output, float(confidence), valid,
+                       valid and float(confidence) >= CONFIDENCE_THRESHOLD)
+
+
+def _texts(texts) -> list[str]:
+    """``texts`` as a non-empty list of str, or a TypeError/ValueError naming ``texts``."""
+    if isinstance(texts, str):
+        return [texts]
+    if texts is None or isinstance(texts, (bytes, dict)) or not hasattr(texts, "__iter__"):
+        raise TypeError(f"texts must be a str or a list of str, got {type(texts).__name__}")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts must be a str or a list of str, but texts[{i}] is "
+                            f"{type(text).__name__} {text!r}")
+    if not texts:
+        raise ValueError("texts is empty: give at least one string")
+    return texts
+
+
 class DateModel:
     """A trained date normaliser: ``DateModel.load()`` reads the shipped weights.
 
-    >>> model = DateModel.load()                              # doctest: +SKIP
-    >>> model.predict(["23 November 2026", "nov 23, 26"])     # doctest: +SKIP
+    >>> model = DateModel.load()
+    >>> model.predict(["23 November 2026", "Monday 23 Nov 26"])
     ['2026-11-23', '2026-11-23']
+
+    It only knows the formats of :data:`attnbook.dates.FORMATS`, but writes a string for any
+    input; :meth:`predict_checked` adds the model's confidence and whether the output is a real
+    date, to tell which outputs to trust.
+
+    >>> [(r.output, r.valid, r.accepted) for r in model.predict_checked(["13/13/2013"])]
+    [('2013-13-13', False, False)]
     """
 
     def __init__(self, params: dict, config: DateModelConfig = DateModelConfig(), step=None):
@@ -485,11 +592,8 @@ class DateModel:
 
     def run(self, texts, batch_size: int = 1024) -> Prediction:
         """Predict a list of strings and keep every attention weight."""
-        if isinstance(texts, str):
-            texts = [texts]
-        texts = list(texts)
-        if not texts:
-            raise ValueError("no input strings")
+        texts = _texts(texts)
+        batch_size = positive_int(batch_size, "batch_size")
         ids = D.encode_inputs(texts, min(self.config.max_len, max(map(len, texts))))
         chunks = []
         for i in range(0, len(texts), batch_size):
@@ -507,27 +611,33 @@ class DateModel:
         Runs ``batch_size`` strings at a time and keeps only the outputs (not the attention
         weights :meth:`run` keeps), so memory stays flat however many strings are given:
         chapter 8's 5,500-string evaluation peaked at ~820 MB through ``run``."""
-        if isinstance(texts, str):
-            texts = [texts]
-        texts = list(texts)
-        if not texts:
-            raise ValueError("no input strings")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        return self._outputs(texts, batch_size)[0]
+
+    def predict_checked(self, texts, batch_size: int = 256) -> list[CheckedDate]:
+        """Like :meth:`predict`, with each output's confidence, whether it is a real date, and
+        whether to accept it (a real date with confidence >= :data:`CONFIDENCE_THRESHOLD`)."""
+        texts = _texts(texts)
+        outputs, confidence = self._outputs(texts, batch_size)
+        return [_checked(t, o, c) for t, o, c in zip(texts, outputs, confidence)]
+
+    def _outputs(self, texts, batch_size: int) -> tuple[list[str], np.ndarray]:
+        texts = _texts(texts)
+        batch_size = positive_int(batch_size, "batch_size")
         outputs: list[str] = []
+        confidence = []
         for i in range(0, len(texts), batch_size):
             chunk = texts[i:i + batch_size]
             ids = D.encode_inputs(chunk, min(self.config.max_len, max(map(len, chunk))))
             logits, _ = forward(self.params, self.config, ids)
             outputs.extend(D.decode_outputs(logits.argmax(axis=-1)))
-        return outputs
+            confidence.append(_confidence(np.exp(nn.log_softmax(logits))))
+        return outputs, np.concatenate(confidence)
 
     def encode(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """The encoder's output for ``texts``: the memory :math:`Z` ``(B, L, d_model)`` that the
         output queries attend to, and the key mask ``(B, 1, L)`` (True = a real character)."""
-        if isinstance(texts, str):
-            texts = [texts]
-        ids = D.encode_inputs(list(texts), min(self.config.max_len, max(map(len, texts))))
+        texts = _texts(texts)
+        ids = D.encode_inputs(texts, min(self.config.max_len, max(map(len, texts))))
         _, cache = forward(self.params, self.config, ids)
         return cache["dec.attn"][1].key, padding_mask((ids != D.PAD).sum(axis=1), ids.shape[1])
 
@@ -610,37 +720,84 @@ def evaluate(model: DateModel, per_format: int | None = 500, seed: int = 7) -> E
 
 # --- command line -------------------------------------------------------------------------------
 
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+    parse.__name__ = f"int >= {low}"
+    return parse
+
+
+def _check_writable(path: Path) -> None:
+    """Fail now, not after training, if ``path`` cannot be written (creating its folder as
+    :func:`save` would, and writing a scratch file next to it)."""
+    if path.is_dir():
+        raise IsADirectoryError(f"--out {path} is a directory; give a file name (.npz)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".write-test-"):
+            pass
+        if path.exists():
+            with open(path, "r+b"):
+                pass
+    except OSError as error:
+        raise PermissionError(f"cannot write --out {path}: {error.strerror or error}") from None
+
+
 def main(argv=None) -> int:
+    """``python -m attnbook.datemodel_cli {train,evaluate,predict}``: returns the exit status
+    (0, or 1 with a one-line ``error: ...`` on stderr; argparse's own errors exit with 2)."""
     parser = argparse.ArgumentParser(prog="python -m attnbook.datemodel_cli",
-                                     description="Train or evaluate chapter 8's date model.")
+                                     description="Train, evaluate or run chapter 8's date model.")
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train from scratch (seeded) and write the weights")
     t.add_argument("--out", type=Path, default=WEIGHTS_PATH)
-    t.add_argument("--steps", type=int, default=TrainingConfig.steps)
-    t.add_argument("--seed", type=int, default=TrainingConfig.seed)
+    t.add_argument("--steps", type=_int_at_least(1), default=TrainingConfig.steps)
+    t.add_argument("--seed", type=_int_at_least(0), default=TrainingConfig.seed)
     e = sub.add_parser("evaluate", help="held-out exact-match accuracy per format")
     e.add_argument("--weights", type=Path, default=WEIGHTS_PATH)
-    e.add_argument("--per-format", type=int, default=500,
+    e.add_argument("--per-format", type=_int_at_least(1), default=500,
                    help="examples per format from the held-out days (default 500)")
     e.add_argument("--all", action="store_true",
                    help="every held-out day in every format and case (120,516 strings)")
+    p = sub.add_parser("predict", help="write dates in ISO form: one per argument, or one per "
+                       "line of standard input if none is given")
+    p.add_argument("dates", nargs="*", help='e.g. "23 November 2026"')
+    p.add_argument("--weights", type=Path, default=WEIGHTS_PATH)
+    p.add_argument("--confidence", action="store_true",
+                   help="print the model's confidence after each date (tab-separated)")
     args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except (OSError, ValueError, TypeError) as error:
+        message = " ".join(str(error).split())  # one line
+        print(f"error: {message}", file=sys.stderr)
+        return 1
 
-    if args.command == "train":
-        config = DateModelConfig()
-        tc = TrainingConfig(steps=args.steps, seed=args.seed)
 
-        def progress(step, log):
-            loss = f"{log['loss'][-1]:.4f}" if log["loss"] else "   -  "
-            print(f"step {step:5d}  loss {loss}  held-out exact {log['eval_exact'][-1]:6.1%}  "
-                  f"char {log['eval_char'][-1]:6.1%}", flush=True)
+def _train_command(args) -> int:
+    config = DateModelConfig()
+    tc = TrainingConfig(steps=args.steps, seed=args.seed)
+    _check_writable(args.out)
 
-        params, log, checkpoints = train(config, tc, progress)
-        save(args.out, config, tc, params, log, checkpoints)
-        print(f"{num_parameters(params):,} parameters; trained {tc.steps} steps in "
-              f"{float(log['seconds']):.0f} s; wrote {args.out} ({args.out.stat().st_size:,} bytes)")
-        return 0
+    def progress(step, log):
+        loss = f"{log['loss'][-1]:.4f}" if log["loss"] else "   -  "
+        print(f"step {step:5d}  loss {loss}  held-out exact {log['eval_exact'][-1]:6.1%}  "
+              f"char {log['eval_char'][-1]:6.1%}", flush=True)
 
+    params, log, checkpoints = train(config, tc, progress)
+    save(args.out, config, tc, params, log, checkpoints)
+    print(f"{num_parameters(params):,} parameters; trained {tc.steps} steps in "
+          f"{float(log['seconds']):.0f} s; wrote {args.out} ({args.out.stat().st_size:,} bytes)")
+    return 0
+
+
+def _evaluate_command(args) -> int:
     model = DateModel.load(path=args.weights)
     result = evaluate(model, None if args.all else args.per_format)
     print(result.table())
@@ -651,3 +808,28 @@ def main(argv=None) -> int:
     print(f"{len(result.errors)} of {result.n} held-out inputs wrong")
     return 0
 
+
+def _predict_command(args) -> int:
+    texts = args.dates or [line.rstrip("\r\n") for line in sys.stdin]
+    if not texts:
+        raise ValueError("no dates given: pass them as arguments or one per line on stdin")
+    for i, text in enumerate(texts):  # check every input before printing anything
+        if not text.strip():
+            raise ValueError(f"input {i + 1} is empty")
+        D.encode_inputs([text], max(len(text), 1))  # unknown characters
+        if len(text) > D.MAX_INPUT_LENGTH:
+            raise ValueError(f"input {i + 1} {text!r} has {len(text)} characters; the model "
+                             f"reads at most {D.MAX_INPUT_LENGTH}")
+    model = DateModel.load(path=args.weights)
+    for result in model.predict_checked(texts):
+        if not result.accepted:
+            why = ("not a real date" if not result.valid else
+                   f"confidence {result.confidence:.2f} < {CONFIDENCE_THRESHOLD}")
+            raise ValueError(f"{result.text!r} does not read as a date (the model would write "
+                             f"{result.output}: {why})")
+        print(f"{result.output}\t{result.confidence:.3f}" if args.confidence else result.output,
+              flush=True)
+    return 0
+
+
+_COMMANDS = {"train": _train_command, "evaluate": _evaluate_command, "predict": _predict_command}
