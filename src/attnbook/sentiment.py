@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -299,10 +300,12 @@ def generate(n: int, seed: int = 0, exclude: set | frozenset = frozenset()) -> l
     return out
 
 
+@lru_cache(maxsize=2)
 def splits(n_train: int = 20_000, n_val: int = 2_000, n_test: int = 4_000
            ) -> dict[str, list[Example]]:
     """The chapter's splits: ``{"train", "val", "test"}`` from seeds 0, 1 and 2; no validation or
-    test sentence occurs in the training set."""
+    test sentence occurs in the training set. The result is cached (the same dict is returned
+    for the same sizes): do not change it in place."""
     train = generate(n_train, seed=0)
     seen = frozenset(e.text for e in train)
     return {"train": train, "val": generate(n_val, seed=1, exclude=seen),
