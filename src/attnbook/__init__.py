@@ -34,6 +34,9 @@ Every formula the book uses is implemented once here, named after the maths:
   softmax, attention, multi-head attention, cross-entropy), Adam and gradient checks;
 * :mod:`attnbook.dates` and :mod:`attnbook.datemodel` — chapter 8's data (dates in many formats)
   and the small transformer trained on it: ``DateModel``;
+* :mod:`attnbook.sentiment` and :mod:`attnbook.sentimentmodel` — chapter 11's reviews with
+  known deciding words and five sentence classifiers (mean, max, first-token and attention
+  pooling): ``sentimentmodel.load_models``;
 * :mod:`attnbook.babi` and :mod:`attnbook.memnet` — chapter 12's bAbI-style stories with known
   supporting facts and the end-to-end memory networks trained on them: ``memnet.MemNet``;
 * :mod:`attnbook.plotting` — ``heatmap`` (one matrix) and ``heatmaps`` (a grid of heads),
@@ -143,6 +146,7 @@ from .scale import (
 
 from . import check, dates, datemodel, nn
 from . import diagrams
+from . import sentiment, sentimentmodel
 from . import babi, memnet
 from .quiz import Quiz, quiz
 from .datemodel import DateModel
@@ -244,6 +248,9 @@ __all__ = [
     "datemodel",
     "nn",
     "DateModel",
+    # text classification (chapter 11)
+    "sentiment",
+    "sentimentmodel",
     # question answering (chapter 12)
     "babi",
     "memnet",
