@@ -53,7 +53,9 @@ def attention_cost(length_q: int, length_k: int, d_k: int, d_v: int | None = Non
     itemsize : bytes per number (8 for float64, 4 for float32)
 
     The projections :math:`X W` (:math:`2 L d_\text{model}^2` flops each) are not included: they
-    grow linearly in the length, the attention itself quadratically.
+    grow linearly in the length, the attention itself quadratically. Nor are the scaling and
+    the softmax (a few operations per score, :math:`h L_q L_k` scores): the flops count the two
+    matrix products :math:`QK^\top` and :math:`AV` only.
     """
     lq, lk = positive_int(length_q, "length_q"), positive_int(length_k, "length_k")
     d_k = positive_int(d_k, "d_k")
