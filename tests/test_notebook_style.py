@@ -203,3 +203,12 @@ def test_diagram_cells_have_alt_text(path):
         if static_image and len(alt.split()) < 5:
             missing.append(i)
     assert not missing, f"diagram cells without alt text (mystnb.image.alt): {missing}"
+
+
+@nb_param
+def test_citations_link_to_the_key(path):
+    """Cite as [Author (year)](#key): the site resolves #key to the references page entry; a
+    path link like ../book/references.md#key breaks the -W build and is not counted."""
+    bad = [m.group(0) for c in _nb(path)["cells"] if c["cell_type"] == "markdown"
+           for m in re.finditer(r"\]\([^)]*references\.(?:md|html)#[^)]*\)", _src(c))]
+    assert not bad, f"cite with (#key) instead: {bad[:3]}"
