@@ -55,6 +55,8 @@ def test_ex_1_4_half_weight_temperature():
     assert w[1] == pytest.approx(0.5)
     assert ab.check.ex_1_4(tau).verdict == "correct"
     assert ab.check.ex_1_4(1.864).verdict == "correct"
+    assert ab.check.ex_1_4(1.86).verdict == "correct"  # the solution's "≈ 1.86"
+    assert ab.check.ex_1_4(1.85).verdict == "wrong"
     assert ab.check.ex_1_4(None).verdict == "missing"
     slips = {"slider stop": 2, "Upside down": np.log(5) / 3, "not 6": 3 / np.log(6),
              "natural logarithm": 3 / np.log10(5)}
