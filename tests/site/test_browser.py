@@ -221,10 +221,12 @@ FIT_CHECK = """() => {
 }"""
 
 # Images shown at less than 0.6x or more than 1.25x their intended CSS size. The intended size is
-# the image's width attribute (high-density PNGs carry their 1x width there) or else its pixels.
+# the image's width attribute or inline style width (high-density PNGs carry their 1x width there,
+# from the output's width metadata) or else its pixels.
 SCALE_CHECK = """() => [...document.querySelectorAll('article img')]
     .filter(i => i.offsetParent !== null && i.complete && i.naturalWidth > 0)
-    .map(i => { const intended = parseFloat(i.getAttribute('width')) || i.naturalWidth;
+    .map(i => { const intended = parseFloat(i.getAttribute('width'))
+                                 || parseFloat(i.style.width) || i.naturalWidth;
                 const shown = i.getBoundingClientRect().width;
                 return [i.getAttribute('src').slice(0, 60), intended, shown, shown / intended]; })
     .filter(([src, intended, shown, ratio]) => ratio < 0.6 || ratio > 1.25)
