@@ -54,7 +54,8 @@ class Quiz:
     questions: tuple
 
     def _repr_html_(self) -> str:
-        rows = ['<div class="attnbook-quiz">']
+        # mathjax_process: the site's MathJax skips cell outputs unless told to typeset them
+        rows = ['<div class="attnbook-quiz mathjax_process">']
         key = []
         for n, (prompt, choices) in enumerate(self.questions, start=1):
             rows.append(f'<p class="quiz-question"><b>{n}.</b> {_inline(prompt)}</p>')
