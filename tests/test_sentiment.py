@@ -207,6 +207,18 @@ def test_model_input_errors(models):
         model.probabilities_with_weights(["good"], np.ones((1, 1, 5)))
 
 
+def test_weights_heatmap(models):
+    import matplotlib
+    matplotlib.use("Agg")
+    run = models["multihead"].run(["the soup was not bad ."])
+    hm = M.weights_heatmap(run, 0, deciding=(3, 4))
+    labels = [t.get_text() for t in hm.ax.get_xticklabels()]
+    assert labels == ["the", "soup", "was", "*not", "*bad", "."]
+    assert hm.image.get_array().shape == (4, 6)
+    with pytest.raises(ValueError, match="attention"):
+        M.weights_heatmap(models["mean"].run(["good"]), 0)
+
+
 @pytest.mark.parametrize("args, message", [
     (["train", "--steps", "0"], "--steps"),
     (["evaluate", "--weights", "/nonexistent.npz"], "does not exist"),

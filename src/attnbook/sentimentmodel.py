@@ -634,7 +634,8 @@ def by_kind(values: np.ndarray, examples: Sequence[S.Example]) -> dict[str, floa
 
 # --- command line -------------------------------------------------------------------------------
 
-def _report(models: dict[str, SentimentModel], data: dict, hand: list) -> None:
+def _report(models: dict[str, SentimentModel], data: dict, hand: list,
+            path: Path | None = None) -> None:
     train_set, test = data["train"], data["test"]
     print("data")
     for name, examples in [("train", train_set), ("val", data["val"]), ("test", test),
@@ -662,7 +663,15 @@ def _report(models: dict[str, SentimentModel], data: dict, hand: list) -> None:
         right = model.run(hand).labels == np.array([e.label for e in hand])
         per = by_kind(right, hand)
         print(f"{pooling:<9}" + "".join(f"{per[k]:>10.1%}" for k in hand_kinds))
+    new_words = [e for e in hand if e.kind == "new words"]
+    print("\nhand-written 'new words' sentences labelled negative: "
+          + ", ".join(f"{p} {int((m.run(new_words).labels == 0).sum())} of {len(new_words)}"
+                      for p, m in models.items()))
+    print("\nfinal validation accuracy (training log): "
+          + ", ".join(f"{p} {float(load_training_log(p, path)['eval_accuracy'][-1]):.1%}"
+                      for p in models))
     print("\nhighest pooling weight on a deciding word")
+    labels = np.array([e.label for e in test])
     for pooling, model in models.items():
         if not model.config.uses_attention_pool:
             continue
@@ -671,6 +680,11 @@ def _report(models: dict[str, SentimentModel], data: dict, hand: list) -> None:
         print(f"  {pooling:<9} test {on_test.mean():6.1%} ("
               + ", ".join(f"{k} {per[k]:.1%}" for k in kinds)
               + f"); hand-written {top_weight_on_deciding(model, hand).mean():6.1%}")
+        print(f"  {'':<9} positive test sentences {on_test[labels == 1].mean():.1%}, "
+              f"negative {on_test[labels == 0].mean():.1%}")
+    chance = [np.mean([len(e.deciding) / len(e.tokens) for e in ex]) for ex in (test, hand)]
+    print(f"  {'chance':<9} test {chance[0]:6.1%}; hand-written {chance[1]:6.1%} "
+          "(a word picked at random)")
     print("\nreplacing the pooling weights (test split; permuted: mean of 5 shuffles)")
     for pooling, model in models.items():
         if not model.config.uses_attention_pool:
@@ -681,6 +695,11 @@ def _report(models: dict[str, SentimentModel], data: dict, hand: list) -> None:
             r = f[name]
             print(f"  {'':<9} {name:<8} flipped {r['flipped']:6.1%}  mean TVD {r['tvd']:.3f}  "
                   f"accuracy {r['accuracy']:.1%}")
+    from .check.ch11 import erase_top_word
+    erased = erase_top_word()
+    print("\nexercise 11.3 (shipped weights): erasing the attention model's top-weighted "
+          f"word flips {erased['renormalised']:.1%} of the first 1,000 test labels "
+          f"({erased['not renormalised']:.1%} without renormalising)")
 
 
 def _train_one(pooling: str, tc: TrainingConfig):
@@ -737,7 +756,7 @@ def main(argv=None) -> int:
                   f"({args.out.stat().st_size:,} bytes)")
             return 0
         models = load_models(args.weights)
-        _report(models, S.splits(), S.handwritten())
+        _report(models, S.splits(), S.handwritten(), args.weights)
         return 0
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
