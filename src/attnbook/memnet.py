@@ -472,7 +472,7 @@ class Prediction:
 
 @dataclass
 class Hop:
-    """One hop of one example, as a lookup: ``query`` :math:`\mathbf u^k` ``(d,)``, ``keys``
+    r"""One hop of one example, as a lookup: ``query`` :math:`\mathbf u^k` ``(d,)``, ``keys``
     :math:`\mathbf m^k_i` and ``values`` :math:`\mathbf c^k_i` ``(n, d)``, ``weights``
     :math:`p^k_i` ``(n,)`` and ``output`` :math:`\mathbf o^k` ``(d,)``."""
 
