@@ -30,7 +30,8 @@ def test_ex_2_1_variance_with_sigma():
     assert ab.check.ex_2_1(256).verdict == "correct"
     assert ab.check.ex_2_1(None).verdict == "missing"
     # (the standard deviation, √256 = 16, is the same number as "forgot σ")
-    _check_slips(ab.check.ex_2_1, {"σ²·σ²": 64, "Where did σ go": 16, "not 2·2·4": 128})
+    _check_slips(ab.check.ex_2_1,
+                 {"σ²·σ²": 64, "Where did σ go": 16, "not σ·σ² = 2·4 = 8": 128})
     assert ab.check.ex_2_1(200).verdict == "wrong"
     assert ab.check.ex_2_1([256, 256]).verdict == "wrong"
 

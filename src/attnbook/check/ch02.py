@@ -25,7 +25,7 @@ def ex_2_1(answer):
                           slips={
         "Each term q_i k_i has variance E[q_i²]·E[k_i²] = σ²·σ², not σ².": sigma2 * d_k,
         "Where did σ go? With σ = 1 it would be d_k.": float(d_k),
-        "σ² = 4 means σ = 2: the variance of each term is σ⁴ = 16, not 2·2·4.":
+        "Each term q_i k_i has variance σ²·σ² = 4·4 = 16, not σ·σ² = 2·4 = 8.":
             2 * sigma2 * d_k,
     })
 
