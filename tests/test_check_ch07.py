@@ -16,6 +16,8 @@ def test_ex_7_1_dot_product_of_two_positions():
     pe = ab.sinusoidal_positional_encoding(4, 4)
     assert ab.check.ex_7_1(float(pe[1] @ pe[3])).verdict == "correct"
     assert ab.check.ex_7_1(0.584).verdict == "correct"  # by hand, 3 decimals
+    assert ab.check.ex_7_1(0.58).verdict == "correct"  # by hand, 2 decimals
+    assert ab.check.ex_7_1(0.59).verdict != "correct"
     assert ab.check.ex_7_1(None).verdict == "missing"
     slips = {
         "degrees": np.cos(np.radians(2)) + np.cos(np.radians(0.02)),
