@@ -91,3 +91,12 @@ def test_feedback_wraps_to_the_code_column():
     lines = repr(long).splitlines()
     assert len(lines) > 1 and all(len(line) <= 80 for line in lines)
     assert lines[1].startswith("  ")
+
+
+def test_quiz_italics_and_control_characters():
+    html = ab.quiz([("Is *soft* **bold**?", [("a*b*c", True, "x"), ("2 * 3 * 4", False, "y")])]
+                   )._repr_html_()
+    assert "<i>soft</i>" in html and "<b>bold</b>" in html
+    assert "a*b*c" in html and "2 * 3 * 4" in html  # not italics
+    with pytest.raises(ValueError, match="raw string"):
+        ab.quiz([("Why $\tau$?", [("a", True, "x"), ("b", False, "y")])])

@@ -14,8 +14,9 @@ with a folded answer key (which the PDF prints open)::
         ]),
     ])
 
-Text may use ``$…$`` maths (rendered by MathJax on the site and in JupyterLab), ``**bold**`` and
-```code```; everything else is escaped. In a chapter, put the call in a code cell tagged
+Text may use ``$…$`` maths (rendered by MathJax on the site and in JupyterLab), ``**bold**``,
+``*italics*`` and ```code```; everything else is escaped. Write TeX in raw strings
+(``r"$\alpha$"``): a control character such as the tab of ``"$\tau$"`` is refused. In a chapter, put the call in a code cell tagged
 ``remove-input`` under ``## Check your understanding``.
 """
 
@@ -35,6 +36,11 @@ def _inline(text: str) -> str:
     """Escape ``text`` for HTML, keeping $maths$ (as \\(…\\)), **bold** and `code`."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"quiz text must be a non-empty string, got {text!r}")
+    control = sorted({repr(c) for c in text if ord(c) < 32 and c != "\n"})
+    if control:
+        raise ValueError(f"quiz text {text[:40]!r}… contains control characters {control}: "
+                         "write TeX in a raw string, r\"$\\alpha$\", or double the "
+                         "backslashes (\"\\t\" in \"$\\tau$\" is a tab)")
     parts = re.split(r"(\$[^$]+\$|`[^`]+`)", text)
     out = []
     for part in parts:
@@ -43,7 +49,9 @@ def _inline(text: str) -> str:
         elif part.startswith("`") and part.endswith("`") and len(part) > 1:
             out.append("<code>" + html.escape(part[1:-1]) + "</code>")
         else:
-            out.append(re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(part, quote=False)))
+            escaped = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(part, quote=False))
+            out.append(re.sub(r"(?<![*\w])\*(?![\s*])(.+?)(?<![\s*])\*(?![*\w])", r"<i>\1</i>",
+                              escaped))
     return "".join(out)
 
 
