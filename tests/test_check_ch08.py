@@ -12,6 +12,7 @@ def test_ex_8_1():
     assert np.allclose(right, [0.75, -0.125, -0.625])
     assert check(None).verdict == "missing"
     assert check(right)
+    assert "gradient is positive" in check(right).message  # not "pushed up"
     assert check([0.75, -0.13, -0.63])
     assert check(ab.nn.softmax_backward(A_bar[None], A[None])[0])
     for answer, word in [(A * A_bar, "rowsum"), (A_bar - 0.5, "outer factor"),

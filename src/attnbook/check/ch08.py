@@ -20,7 +20,8 @@ def ex_8_1(answer):
     return compare_array(
         answer, right, rtol=0.0, atol=6e-3, what="your gradient",
         correct="Correct: the weighted average of A_bar is 0.5, so only the first key's "
-                "score is pushed up, and the row sums to zero.",
+                "gradient is positive (a descent step lowers that score and raises the "
+                "other two), and the row sums to zero.",
         slips={
             "You left out the rowsum term (or subtracted the plain mean of A_bar, which is 0): "
             "subtract the weighted average sum(A_bar * A) from every entry of A_bar before "
