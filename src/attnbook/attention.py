@@ -541,13 +541,23 @@ def multi_head_attention_steps(params: dict, query, key, value, num_heads: int, 
     ``(q, k, v, heads)``: the projected, split queries/keys/values ``(..., h, L, d_head)`` and the
     merged head outputs ``(..., L_q, d_model)`` before ``W_O``.
     """
-    q = split_heads(query @ params["w_q"] + params["b_q"], num_heads)  # (..., h, L_q, d_head)
-    k = split_heads(key @ params["w_k"] + params["b_k"], num_heads)    # (..., h, L_k, d_head)
-    v = split_heads(value @ params["w_v"] + params["b_v"], num_heads)  # (..., h, L_k, d_head)
+    q = split_heads(affine(query, params["w_q"], params["b_q"], "query @ w_q + b_q"), num_heads)
+    k = split_heads(affine(key, params["w_k"], params["b_k"], "key @ w_k + b_k"), num_heads)
+    v = split_heads(affine(value, params["w_v"], params["b_v"], "value @ w_v + b_v"), num_heads)
     if mask is not None:
         mask = np.asarray(mask)
         if mask.ndim >= 2:  # one mask for every head: insert the head axis
             mask = np.expand_dims(mask, -3)
     out, weights = scaled_dot_product_attention(q, k, v, mask=mask, need_weights=need_weights)
     heads = merge_heads(out)
-    return heads @ params["w_o"] + params["b_o"], weights, (q, k, v, heads)
+    return affine(heads, params["w_o"], params["b_o"], "heads @ w_o + b_o"), weights, (q, k, v, heads)
+
+
+def affine(x, w, b, what: str) -> np.ndarray:
+    """``x @ w + b``, raising a ValueError naming ``what`` if it overflows (instead of inf)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = x @ w + b
+    if not np.isfinite(y).all():
+        raise ValueError(f"{what} overflowed (shape {y.shape}, dtype {y.dtype}); rescale the "
+                         "inputs or the weights")
+    return y

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_float_array, positive_float, positive_int
-from .attention import check_mha_mask, merge_heads, multi_head_attention_steps, split_heads
+from .attention import affine, check_mha_mask, merge_heads, multi_head_attention_steps, split_heads
 
 __all__ = [
     "linear",
@@ -77,7 +77,7 @@ def linear(x, w, b) -> np.ndarray:
     if w.ndim != 2 or b.shape != (w.shape[1],) or x.shape[-1:] != (w.shape[0],):
         raise ValueError(f"linear needs x (..., d_in), w (d_in, d_out), b (d_out,): got x {x.shape}, "
                          f"w {w.shape}, b {b.shape}")
-    return x @ w + b
+    return affine(x, w, b, "linear: x @ w + b")
 
 
 def linear_backward(dy, x, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,10 +162,15 @@ def layer_norm(x, gamma, beta, eps: float = 1e-5) -> np.ndarray:
     if gamma.shape != x.shape[-1:] or beta.shape != x.shape[-1:]:
         raise ValueError(f"gamma {gamma.shape} and beta {beta.shape} must be (d,) for x {x.shape}")
     eps = positive_float(eps, "eps")
-    mu = x.mean(axis=-1, keepdims=True)
-    xc = x - mu
-    rstd = 1.0 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + eps)
-    return xc * rstd * gamma + beta
+    with np.errstate(over="ignore", invalid="ignore"):
+        mu = x.mean(axis=-1, keepdims=True)
+        xc = x - mu
+        rstd = 1.0 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + eps)
+        y = xc * rstd * gamma + beta
+    if not np.isfinite(y).all():
+        raise ValueError(f"layer_norm overflowed in {y.dtype}: a row's variance is beyond the "
+                         "dtype's range; rescale x")
+    return y
 
 
 def layer_norm_backward(dy, x, gamma, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -333,8 +338,9 @@ def log_softmax(logits) -> np.ndarray:
     r""":math:`\log\operatorname{softmax}(z)_c = z_c - m - \log\sum_{c'} e^{z_{c'} - m}` along the
     last axis, :math:`m = \max_c z_c` (stable)."""
     z = np.asarray(logits)
-    z = z - z.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    with np.errstate(over="ignore"):  # far below the maximum: -inf, a probability of 0
+        z = z - z.max(axis=-1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
 def _check_targets(logits: np.ndarray, targets: np.ndarray) -> None:
@@ -356,9 +362,16 @@ def cross_entropy(logits, targets) -> float:
     logits = as_float_array(logits, "logits", min_ndim=1)
     targets = np.asarray(targets)
     _check_targets(logits, targets)
+    if targets.size == 0:
+        raise ValueError(f"cross_entropy of no targets (logits shape {logits.shape}) is undefined")
     logp = log_softmax(logits)
     picked = np.take_along_axis(logp, targets[..., None], axis=-1)
-    return float(-picked.mean())
+    with np.errstate(over="ignore"):
+        loss = float(-picked.astype(np.float64).mean())
+    if not np.isfinite(loss):
+        raise ValueError("cross_entropy is infinite: a target's probability underflowed to 0 "
+                         f"in {logits.dtype}")
+    return loss
 
 
 def cross_entropy_backward(logits, targets) -> np.ndarray:

@@ -166,7 +166,8 @@ def _erfc_nonnegative(z: np.ndarray) -> np.ndarray:
     poly = _ERF_A[4]
     for a in _ERF_A[3::-1]:
         poly = a + t * poly
-    return t * poly * np.exp(-z * z)
+    with np.errstate(over="ignore"):  # z * z beyond the dtype is inf: exp(-inf) = 0, exactly
+        return t * poly * np.exp(-z * z)
 
 
 def erf(x) -> np.ndarray:
@@ -591,6 +592,9 @@ def _weights(weights, name="weights") -> np.ndarray:
     w = as_float_array(weights, name, min_ndim=2)
     if w.shape[-1] != w.shape[-2]:
         raise ValueError(f"{name} must be self-attention weights (..., L, L), got {w.shape}")
+    if w.size and ((w < 0).any() or (w > 1 + 1e-6).any()):
+        raise ValueError(f"{name} must be attention weights in [0, 1], got values from "
+                         f"{float(w.min())} to {float(w.max())}")
     return w
 
 

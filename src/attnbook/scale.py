@@ -24,6 +24,7 @@ from .attention import (
     MultiHeadAttention,
     _scores_may_overflow,
     _sum_may_overflow,
+    affine,
     causal_mask,
     merge_heads,
     scaled_dot_product_attention,
@@ -383,8 +384,9 @@ class CachedSelfAttention:
 
     def _project(self, x):
         mha, h = self.mha, self.mha.num_heads
-        return (split_heads(x @ mha.w_q + mha.b_q, h), split_heads(x @ mha.w_k + mha.b_k, h),
-                split_heads(x @ mha.w_v + mha.b_v, h))  # each (..., h, n, d_head)
+        return (split_heads(affine(x, mha.w_q, mha.b_q, "x @ w_q + b_q"), h),
+                split_heads(affine(x, mha.w_k, mha.b_k, "x @ w_k + b_k"), h),
+                split_heads(affine(x, mha.w_v, mha.b_v, "x @ w_v + b_v"), h))  # (..., h, n, d_head)
 
     def _check(self, x, name, min_ndim):
         x = as_float_array(x, name, min_ndim=min_ndim)
@@ -402,7 +404,7 @@ class CachedSelfAttention:
         self.cache.append(k, v)
         out, _ = scaled_dot_product_attention(q, self.cache.keys, self.cache.values,
                                               need_weights=False)  # (..., h, 1, d_head)
-        return (merge_heads(out) @ self.mha.w_o + self.mha.b_o)[..., 0, :]
+        return affine(merge_heads(out), self.mha.w_o, self.mha.b_o, "heads @ w_o + b_o")[..., 0, :]
 
 
 def decode_self_attention(mha: MultiHeadAttention, x, *, use_cache: bool = True) -> np.ndarray:
