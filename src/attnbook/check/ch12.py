@@ -55,7 +55,7 @@ def ex_12_2(answer):
     expected = _hop(HOP_U, HOP_M, HOP_C)
     return compare_array(answer, expected, rtol=1e-3, atol=2e-3, what="your state vector",
                          correct="Correct: the first memory wins (score 2) and o¹ ≈ "
-                                 "[0.91, 0.34] is added to u¹.",
+                                 "[0.91, 0.33] is added to u¹.",
                          slips={
         "That is o¹ alone: a hop adds its output to the state, u² = u¹ + o¹.":
             expected - HOP_U,
