@@ -22,7 +22,8 @@ probability), then a sentence of one of three kinds:
 
 Any kind may carry *distractors*: neutral words and phrases (*"on a rainy tuesday"*, *"the new
 phone"*, *"and it cost ten dollars"*) that a model must learn to ignore. Intensifiers (*very*,
-*really*, *absolutely*, *not particularly*) strengthen a clause without changing its label and
+*really*, *absolutely*; after a negation *particularly*, *especially*, as in *"not particularly
+good"*, where the negation flips the label) strengthen a clause without changing its label and
 are not marked as deciding.
 
 *Sizes and splits.* :func:`splits` gives the chapter's data: 20,000 training sentences

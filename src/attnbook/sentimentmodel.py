@@ -29,7 +29,8 @@ The model (every layer from :mod:`attnbook.nn`, every attention from :mod:`attnb
 
 Training minimises cross-entropy with Adam on the 20,000 training sentences of
 :func:`attnbook.sentiment.splits`, in seeded random batches, with BLAS on one thread so that
-the weights are the same bit for bit on every run (see :func:`attnbook.datemodel.train`).
+the weights are the same bit for bit on every run on a given machine and software stack (see
+:func:`attnbook.datemodel.train`).
 """
 
 from __future__ import annotations
