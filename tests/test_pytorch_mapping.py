@@ -263,3 +263,51 @@ def test_a_fully_masked_query_gives_zeros_in_sdpa_on_the_cpu_as_in_attnbook():
     out_t = F.scaled_dot_product_attention(t(q), t(k), t(v), attn_mask=t(mask)).numpy()
     assert (out[0, 1] == 0).all() and (out_t[0, 1] == 0).all()
     np.testing.assert_allclose(out, out_t, rtol=0, atol=1e-12)
+
+
+# --- the rest of the toolbox -----------------------------------------------------------------
+
+def test_entropy_layer_norm_gelu_and_cross_entropy_equal_torchs():
+    rng = np.random.default_rng(10)
+    w = ab.softmax(rng.normal(size=(4, 6)) * 3)
+    w[0] = [1, 0, 0, 0, 0, 0]                                 # 0 log 0 = 0 in both
+    np.testing.assert_allclose(ab.entropy(w), torch.special.entr(t(w)).sum(-1).numpy(),
+                               rtol=0, atol=1e-12)
+    x = rng.normal(size=(3, 5, 8))
+    g, b = rng.normal(size=8), rng.normal(size=8)
+    np.testing.assert_allclose(ab.nn.layer_norm(x, g, b),
+                               F.layer_norm(t(x), (8,), t(g), t(b)).numpy(),
+                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ab.gelu(x), F.gelu(t(x)).numpy(), rtol=0, atol=1e-6)
+    z, y = rng.normal(size=(7, 3)), rng.integers(0, 3, size=7)
+    assert abs(ab.nn.cross_entropy(z, y) - F.cross_entropy(t(z), t(y)).item()) < 1e-12
+
+
+def test_adam_steps_equal_torch_adam():
+    rng = np.random.default_rng(11)
+    p0 = rng.normal(size=(3, 4))
+    params = {"w": p0.copy()}
+    opt = ab.nn.Adam(params, lr=0.01)
+    w = torch.nn.Parameter(t(p0.copy()))
+    opt_t = torch.optim.Adam([w], lr=0.01)
+    for _ in range(5):
+        grad = rng.normal(size=(3, 4))
+        opt.step({"w": grad})
+        w.grad = t(grad.copy())
+        opt_t.step()
+    np.testing.assert_allclose(params["w"], w.detach().numpy(), rtol=0, atol=1e-12)
+
+
+def test_embedding_and_sliding_window_mask():
+    rng = np.random.default_rng(12)
+    table = rng.normal(size=(10, 4))
+    ids = rng.integers(0, 10, size=(2, 5))
+    emb = torch.nn.Embedding(10, 4, dtype=torch.float64)
+    with torch.no_grad():
+        emb.weight.copy_(t(table))
+        np.testing.assert_array_equal(ab.nn.embedding(ids, table), emb(t(ids)).numpy())
+    q, k, v = _qkv(rng, L_q=6, L_k=6)
+    band = ab.sliding_window_mask(6, 3)
+    out, _ = ab.scaled_dot_product_attention(q, k, v, mask=band)
+    out_t = F.scaled_dot_product_attention(t(q), t(k), t(v), attn_mask=t(band))
+    np.testing.assert_allclose(out, out_t.numpy(), rtol=0, atol=1e-12)
