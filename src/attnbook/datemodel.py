@@ -50,6 +50,7 @@ import numpy as np
 from . import dates as D
 from . import nn
 from ._blas import one_blas_thread
+from ._npz import write_npz
 from ._checks import nonnegative_int, positive_int
 from .attention import MultiHeadAttention, padding_mask
 from .plotting import heatmap
@@ -147,8 +148,7 @@ def init_params(config: DateModelConfig = DateModelConfig(), seed: int = 0,
     p: dict[str, np.ndarray] = {}
 
     def xavier(d_in, d_out):
-        limit = math.sqrt(6.0 / (d_in + d_out))
-        return rng.uniform(-limit, limit, (d_in, d_out))
+        return nn.xavier_uniform(rng, d_in, d_out)
 
     def ln(prefix):
         p[f"{prefix}.gamma"] = np.ones(c.d_model)
@@ -401,15 +401,7 @@ def save(path: Path, config: DateModelConfig, tc: TrainingConfig, params: dict, 
             continue  # the final checkpoint is the params
         arrays.update({f"ckpt{step}/{k}": v.astype(np.float16) for k, v in ckpt.items()})
     arrays.update({f"log/{k}": v for k, v in log.items() if k != "seconds"})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # np.savez_compressed stamps every member with the current time; a fixed stamp makes the same
-    # training write the same bytes, so `make train` leaves the committed file unchanged.
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, array in arrays.items():
-            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w", force_zip64=True) as f:
-                np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
+    write_npz(path, arrays, force_zip64=True)
 
 
 def _read(path: Path | None) -> dict:

@@ -47,12 +47,12 @@ import json
 import math
 import sys
 import time
-import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ._npz import write_npz
 from . import babi
 from . import nn
 from ._blas import one_blas_thread
@@ -425,13 +425,7 @@ def save(path: Path, config: MemNetConfig, tc: TrainingConfig, models: dict) -> 
         arrays.update({f"{task}/params/{k}": v.astype(np.float32) for k, v in params.items()})
         arrays.update({f"{task}/log/{k}": v for k, v in log.items()
                        if k not in ("seconds", "cpu_seconds")})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, array in arrays.items():
-            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w") as f:
-                np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
+    write_npz(path, arrays)
 
 
 def _read(path: Path | None) -> dict:

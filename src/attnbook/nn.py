@@ -26,6 +26,7 @@ from ._checks import as_float_array, positive_float, positive_int
 from .attention import affine, check_mha_mask, merge_heads, multi_head_attention_steps, split_heads
 
 __all__ = [
+    "xavier_uniform",
     "linear",
     "linear_backward",
     "embedding",
@@ -49,6 +50,13 @@ __all__ = [
 ]
 
 MHA_PARAMS = ("w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o")
+
+
+def xavier_uniform(rng: np.random.Generator, d_in: int, d_out: int) -> np.ndarray:
+    """A ``(d_in, d_out)`` weight matrix drawn from Glorot and Bengio's uniform initialisation,
+    :math:`U(-a, a)` with :math:`a = \\sqrt{6 / (d_\\text{in} + d_\\text{out})}`, from ``rng``."""
+    limit = math.sqrt(6.0 / (d_in + d_out))
+    return rng.uniform(-limit, limit, (d_in, d_out))
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

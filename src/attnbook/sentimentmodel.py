@@ -40,7 +40,6 @@ import json
 import math
 import sys
 import time
-import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ._npz import write_npz
 from . import nn
 from . import sentiment as S
 from ._blas import one_blas_thread
@@ -149,8 +149,7 @@ def init_params(config: SentimentConfig = SentimentConfig(), seed: int = 0,
     p: dict[str, np.ndarray] = {}
 
     def xavier(d_in, d_out):
-        limit = math.sqrt(6.0 / (d_in + d_out))
-        return rng.uniform(-limit, limit, (d_in, d_out))
+        return nn.xavier_uniform(rng, d_in, d_out)
 
     def ln(prefix):
         p[f"{prefix}.gamma"] = np.ones(c.d_model)
@@ -398,13 +397,7 @@ def save(path: Path, tc: TrainingConfig, models: dict) -> None:
         arrays.update({f"{pooling}/params/{k}": v.astype(np.float32) for k, v in params.items()})
         arrays.update({f"{pooling}/log/{k}": v for k, v in log.items()
                        if k not in ("seconds", "cpu_seconds")})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, array in arrays.items():
-            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w") as f:
-                np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
+    write_npz(path, arrays)
 
 
 # --- using a trained model ----------------------------------------------------------------------
