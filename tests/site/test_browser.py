@@ -298,14 +298,17 @@ def test_hints_solutions_and_quiz_fold_and_open(browser, server, page_name):
         open_on_load = page.evaluate("""() => [...document.querySelectorAll('article details')]
             .filter(d => d.open).map(d => d.className + ': ' + d.textContent.trim().slice(0, 50))""")
         assert not open_on_load, f"open on load: {open_on_load}"
-        for i in range(n):
-            d = folded.nth(i)
-            d.scroll_into_view_if_needed()
-            d.locator(":scope > summary").click()
-            assert d.evaluate("d => d.open"), f"details {i} did not open"
-            shown = d.evaluate("""d => [...d.children].filter(c => c.tagName !== 'SUMMARY')
-                .some(c => c.offsetHeight > 0 && (c.textContent.trim() || c.querySelector('img')))""")
-            assert shown, f"details {i} ({d.get_attribute('class')}) opened but shows nothing"
+        # open each one by clicking its summary (in the page: one round trip, not one a block)
+        failures = page.evaluate("""() => [...document.querySelectorAll(
+                'article details.hint, article details.solution, article details.hide, '
+                + 'article details.quiz-choice, article details.quiz-key')].flatMap((d, i) => {
+            d.querySelector(':scope > summary').click();
+            if (!d.open) return [`details ${i} (${d.className}) did not open`];
+            const shown = [...d.children].filter(c => c.tagName !== 'SUMMARY')
+                .some(c => c.offsetHeight > 0 && (c.textContent.trim() || c.querySelector('img')));
+            return shown ? [] : [`details ${i} (${d.className}) opened but shows nothing`];
+        })""")
+        assert not failures, "\n".join(failures)
         # every quiz choice gives feedback that says whether it was right, with a reason
         choices = page.locator("article details.quiz-choice")
         assert 6 <= choices.count(), "no quiz on the page (3-5 questions with choices)"

@@ -23,7 +23,7 @@ from test_browser import PAGES, ROOT, browser, server  # noqa: F401  (fixtures)
 from test_built_site import CHAPTERS
 
 TARGET_RATIO = 1.5
-LOADS = 3
+LOADS = 1  # one load a page keeps CI short; bench-notebooks measures the live kernel
 TEXT_PAGE = "book/notation"
 RESULTS: dict[str, float] = {}
 
