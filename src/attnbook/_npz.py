@@ -23,3 +23,13 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray], *, force_zip64: bool = 
             info.compress_type = zipfile.ZIP_DEFLATED
             with zf.open(info, "w", force_zip64=force_zip64) as f:
                 np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
+
+
+def read_npz(path: Path, model: str) -> dict[str, np.ndarray]:
+    """Every array of the shipped ``.npz`` at ``path``, read into memory; a missing file says
+    how to make it (``make train MODEL=<model>``)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; train with `make train MODEL={model}`")
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}

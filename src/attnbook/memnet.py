@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._npz import write_npz
+from ._npz import read_npz, write_npz
 from . import babi
 from . import nn
 from ._blas import one_blas_thread
@@ -429,11 +429,7 @@ def save(path: Path, config: MemNetConfig, tc: TrainingConfig, models: dict) -> 
 
 
 def _read(path: Path | None) -> dict:
-    path = WEIGHTS_PATH if path is None else Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; train with `make train MODEL=memnet`")
-    with np.load(path) as f:
-        return {k: f[k] for k in f.files}
+    return read_npz(WEIGHTS_PATH if path is None else path, "memnet")
 
 
 def load_training_config(path: Path | None = None) -> TrainingConfig:

@@ -47,7 +47,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._npz import write_npz
+from ._npz import read_npz, write_npz
 from . import nn
 from . import sentiment as S
 from ._blas import one_blas_thread
@@ -511,11 +511,7 @@ class SentimentModel:
 
 
 def _read(path: Path | None) -> dict:
-    path = WEIGHTS_PATH if path is None else Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; train with `make train MODEL=sentiment`")
-    with np.load(path) as f:
-        return {k: f[k] for k in f.files}
+    return read_npz(WEIGHTS_PATH if path is None else path, "sentiment")
 
 
 def load_models(path: Path | None = None, poolings: Sequence[str] | None = None
