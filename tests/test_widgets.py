@@ -281,3 +281,92 @@ def test_the_site_extension_drops_the_same_hint_from_printed_pages():
     site.drop_still_hints(None, doc, "x")
     assert [n.astext() for n in doc.findall(nodes.literal_block)] == [kept.astext()]
     assert len(doc.children) == 1
+
+
+def test_a_frame_has_the_pixels_savefig_would_give():
+    """Frames are drawn once on the canvas and quantised from it; savefig's extra layout pass
+    and PNG round trip would give the same pixels."""
+    from matplotlib.figure import Figure
+
+    def draw(fig, x):
+        axes = fig.subplots(1, 2)
+        for ax in axes:
+            ax.imshow([[0, x], [x, 1]], vmin=0, vmax=2)
+            ax.set_xticks([0, 1], ["first key", "second"], rotation=90)
+            ax.set_title(f"$\\alpha$ = {x}")
+        fig.suptitle("two panels")
+
+    fig = Figure(figsize=(5, 3), dpi=160, layout="constrained")
+    draw(fig, 2)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=160)
+    with Image.open(buf) as im:  # what the frames were before: savefig, then quantised
+        small = im.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE,
+                                           dither=Image.Dither.NONE)
+    before = io.BytesIO()
+    small.save(before, format="png")
+    frame = abw._png(draw, (5, 3), 80, {"x": 2})
+    assert _size(frame) == (800, 480) and frame == before.getvalue()
+
+
+def _kernel(monkeypatch):
+    monkeypatch.delenv(abw.PRERENDER_ENV, raising=False)
+    shell = _FakeShell()
+    monkeypatch.setattr(abw, "_kernel_shell", lambda: shell)
+    monkeypatch.setattr(abw, "IDLE_SECONDS", 0.05)
+    return shell
+
+
+def _until(condition, seconds=30):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_idle_drawing_does_every_figures_neighbours_before_the_rest(monkeypatch):
+    shell = _kernel(monkeypatch)
+    calls = []
+
+    def draw(fig, x, kind):
+        calls.append((x, kind))
+        fig.subplots().plot([0, x])
+
+    a = abw.interactive_figure(draw, x=abw.Slider(list(range(8)), value=3), kind=["a"])
+    b = abw.interactive_figure(draw, x=list(range(8)), kind=["p", "q"])
+    shell.events.fire("post_run_cell")
+    assert _until(lambda: not a.store.missing() and not b.store.missing())
+    assert calls[:2] == [(3, "a"), (0, "p")]  # the first frames, when the cells ran
+    # then the neighbours of b (displayed last), then a's, before any other frame
+    assert calls[2:6] == [(1, "p"), (0, "q"), (4, "a"), (2, "a")]
+    assert len(calls) == 8 + 16 == len(set(calls))
+
+
+@needs_stack
+def test_in_a_kernel_a_control_never_waits_and_only_its_last_setting_is_drawn(monkeypatch):
+    shell = _kernel(monkeypatch)
+    gate = threading.Event()
+    calls = []
+
+    def draw(fig, x):
+        calls.append(x)
+        if x == 1:
+            gate.wait(10)  # a slow frame
+        fig.subplots().plot([0, x])
+
+    fig = abw.interactive_figure(draw, x=list(range(6)))
+    slider = fig.controls["x"]
+    t0 = time.perf_counter()
+    slider.index = 1  # not drawn yet: the background thread draws it, the move returns
+    slider.index = 2
+    slider.index = 4  # the reader drags on while frame 1 is still being drawn
+    assert time.perf_counter() - t0 < 1 and "drawing" in fig.status.value
+    gate.set()
+    assert _until(lambda: fig.leaves[(4,)][0].value and fig.status.value == "")
+    assert calls in ([0, 4], [0, 1, 4]), calls  # 2 and 3 were passed over (no cell ended)
+    # a cached frame shows at once, even while the background thread holds the lock
+    with abw._RENDER_LOCK:
+        done = threading.Event()
+        threading.Thread(target=lambda: (setattr(slider, "index", 0), done.set())).start()
+        assert done.wait(2)
+    shell.events.fire("post_run_cell")

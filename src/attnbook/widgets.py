@@ -15,8 +15,10 @@ When frames are drawn (one code path, two schedules):
   Python process (no kernel: a script or a test).
 * **Lazily in a live kernel** (JupyterLab, Binder, Colab): the first frame is drawn when the cell
   runs, any other when a control reaches it, and the rest in the background while the kernel is
-  idle (never while a cell runs, so Run All is not slowed down); every frame is drawn once and
-  cached. A line under the figure says "drawing…" while a frame is being drawn.
+  idle (never while a cell runs, so Run All is not slowed down) — first the settings one step
+  from each figure's current one, so the next move of a control is usually instant; every frame
+  is drawn once and cached. A line under the figure says "drawing…" while a frame is being drawn;
+  the control stays free meanwhile, and only the setting it ends on is drawn.
 
 ``ATTNBOOK_PRERENDER=1`` forces the first schedule and ``ATTNBOOK_PRERENDER=0`` the second.
 
@@ -173,28 +175,32 @@ def _as_control(name: str, spec) -> _Control:
     return Slider(list(spec)) if numeric else Dropdown(list(spec))
 
 
-def _compress(png: bytes) -> bytes:
-    """The same picture as a 256-colour PNG (about a third of the bytes; no dithering, so flat
-    colours stay flat). Returns ``png`` unchanged if Pillow is missing."""
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - matplotlib depends on Pillow
-        return png
-    with Image.open(io.BytesIO(png)) as im:
-        small = im.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE,
-                                           dither=Image.Dither.NONE)
+def _png(draw: Callable, figsize, dpi: float, params: dict, scale: int = SCALE) -> bytes:
+    """One frame: ``draw(fig, **params)`` on a ``figsize`` figure, ``dpi * scale`` pixels/inch,
+    as a 256-colour PNG.
+
+    The figure is drawn once on an Agg canvas and its pixels are quantised straight from the
+    canvas. (``fig.savefig`` lays a constrained-layout figure out in an extra pass and writes a
+    full-colour PNG that would be decoded again: the same pixels, about 1.4 times the time.)"""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=figsize, dpi=dpi * scale, layout="constrained")
+    draw(fig, **params)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return _quantised_png(canvas.buffer_rgba(), canvas.get_width_height())
+
+
+def _quantised_png(rgba, size: tuple[int, int]) -> bytes:
+    """An RGBA pixel buffer as a 256-colour PNG (no dithering, so flat colours stay flat)."""
+    from PIL import Image
+
+    image = Image.frombuffer("RGBA", size, rgba, "raw", "RGBA", 0, 1)
+    small = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE,
+                                          dither=Image.Dither.NONE)
     buf = io.BytesIO()
     small.save(buf, format="png")
     return buf.getvalue()
-
-
-def _png(draw: Callable, figsize, dpi: float, params: dict, scale: int = SCALE) -> bytes:
-    """One frame: ``draw(fig, **params)`` on a ``figsize`` figure, ``dpi * scale`` pixels/inch."""
-    fig = Figure(figsize=figsize, dpi=dpi * scale, layout="constrained")
-    draw(fig, **params)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi * scale, metadata={"Software": None})
-    return _compress(buf.getvalue())
 
 
 def _css_size(figsize, dpi: float) -> tuple[int, int]:
@@ -215,9 +221,19 @@ def _fade(png: bytes) -> bytes:
 
 # --- drawing frames when they are needed ---------------------------------------------------------
 # Every frame of every figure is drawn under one lock, so two frames are never drawn at once
-# (matplotlib is not thread-safe). In a kernel, a background thread draws missing frames while
-# no cell runs: IPython's pre/post_run_cell events tell it when cells start and end, and a cell
-# that starts waits for the frame being drawn to finish (at most one frame) before it runs.
+# (matplotlib is not thread-safe). In a kernel, one background thread does the drawing:
+#
+# 1. frames a control is waiting for ("demand": the reader moved it to a setting not drawn yet),
+#    at once, newest request first; a control that moved on meanwhile is drawn where it is now,
+#    so dragging a slider across undrawn values costs one frame, not one per value passed;
+# 2. while no cell runs (for IDLE_SECONDS), the neighbours of every figure's current setting
+#    (one step of one control away), the figure displayed last first, so the next move of any
+#    control is usually a cached one;
+# 3. then the remaining frames, nearest the current setting first.
+#
+# IPython's pre/post_run_cell events tell it when cells start and end; a cell that starts waits
+# for the frame being drawn to finish (at most one frame) before it runs. Cached frames are
+# shown without taking the lock.
 
 _RENDER_LOCK = threading.RLock()
 
@@ -227,7 +243,8 @@ class _Activity:
     since = time.monotonic()
     hooked = False
     thread: threading.Thread | None = None
-    stores: list = []  # weak references to _Frames with frames still to draw
+    stores: list = []  # weak references to _Frames with frames still to draw, display order
+    demand: list = []  # weak references to figures whose control waits for a frame
     wake = threading.Event()
 
 
@@ -247,11 +264,39 @@ def _idle_for() -> float:
     return -1.0 if _Activity.busy else time.monotonic() - _Activity.since
 
 
+def _background_running() -> bool:
+    return _Activity.thread is not None and _Activity.thread.is_alive()
+
+
+def _take_demand():
+    """The figure a control waits for, newest request first (None if there is none)."""
+    while _Activity.demand:
+        figure = _Activity.demand.pop()()
+        if figure is not None:
+            _Activity.demand = [r for r in _Activity.demand if r() is not figure]
+            return figure
+    return None
+
+
+def _next_frame():
+    """(store, combo) to draw next while idle: neighbours first, then the rest; None if done."""
+    stores = [s for s in (ref() for ref in _Activity.stores) if s is not None and s.missing()]
+    _Activity.stores = [weakref.ref(s) for s in stores]
+    for store in reversed(stores):
+        for combo in store.neighbours():
+            return store, combo
+    return (stores[-1], stores[-1].nearest_missing()) if stores else None
+
+
 def _background_loop():
     while True:
-        stores = [s for s in (ref() for ref in _Activity.stores) if s is not None and s.missing()]
-        _Activity.stores = [weakref.ref(s) for s in stores]
-        if not stores:
+        figure = _take_demand()
+        if figure is not None:
+            with _RENDER_LOCK:
+                figure.show(figure.current())
+            continue
+        job = _next_frame()
+        if job is None:
             _Activity.wake.wait()
             _Activity.wake.clear()
             continue
@@ -261,8 +306,8 @@ def _background_loop():
             _Activity.wake.clear()
             continue
         with _RENDER_LOCK:
-            if _idle_for() >= IDLE_SECONDS:
-                stores[-1].draw_next()  # the figure displayed last first
+            if _idle_for() >= IDLE_SECONDS and not _Activity.demand:
+                job[0].draw_one(job[1])
 
 
 def _draw_in_background(store) -> None:
@@ -276,7 +321,7 @@ def _draw_in_background(store) -> None:
         _Activity.hooked = True
         _Activity.busy = True  # called from a running cell
     _Activity.stores.append(weakref.ref(store))
-    if _Activity.thread is None or not _Activity.thread.is_alive():
+    if not _background_running():
         _Activity.thread = threading.Thread(target=_background_loop, daemon=True,
                                             name="attnbook-frames")
         _Activity.thread.start()
@@ -306,6 +351,9 @@ class _Frames:
         return combo in self.frames
 
     def get(self, combo: tuple) -> bytes:
+        png = self.frames.get(combo)  # a cached frame needs no lock (one dict read)
+        if png is not None:
+            return png
         with _RENDER_LOCK:
             if combo not in self.frames:
                 params = self.params(combo)
@@ -321,16 +369,40 @@ class _Frames:
             total *= n
         return total - len(self.frames) - len(self.failed)
 
-    def draw_next(self) -> None:
-        todo = [c for c in self.combos() if c not in self.frames and c not in self.failed]
-        if not todo:
-            return
+    def _todo(self, combo: tuple) -> bool:
+        return combo not in self.frames and combo not in self.failed
+
+    def neighbours(self) -> list[tuple]:
+        """Missing settings one step of one control away from the current one."""
         here = self.current or tuple(0 for _ in self.sizes)
-        combo = min(todo, key=lambda c: (sum(abs(a - b) for a, b in zip(c, here)), c))
+        out = []
+        for axis, size in enumerate(self.sizes):
+            for step in (1, -1):
+                i = here[axis] + step
+                combo = here[:axis] + (i,) + here[axis + 1:]
+                if 0 <= i < size and self._todo(combo):
+                    out.append(combo)
+        return out
+
+    def nearest_missing(self) -> tuple | None:
+        todo = [c for c in self.combos() if self._todo(c)]
+        if not todo:
+            return None
+        here = self.current or tuple(0 for _ in self.sizes)
+        return min(todo, key=lambda c: (sum(abs(a - b) for a, b in zip(c, here)), c))
+
+    def draw_one(self, combo: tuple | None) -> None:
+        """Draw ``combo``'s frame; a failure is kept (shown if a control reaches it, never
+        retried in the background)."""
+        if combo is None or not self._todo(combo):
+            return
         try:
             self.get(combo)
-        except Exception as err:  # shown if a control reaches it; never retried in the background
+        except Exception as err:
             self.failed[combo] = f"{type(err).__name__}: {err}"
+
+    def draw_next(self) -> None:
+        self.draw_one(self.nearest_missing())
 
 
 class _StillHint(W.HTML):
@@ -413,7 +485,15 @@ class InteractiveFigure(_StillImageOutput, W.VBox):
         return tuple(widget.index for widget in self.controls.values())
 
     def _on_move(self, _change=None):
-        self.show(self.current())
+        combo = self.current()
+        self.store.current = combo
+        if self.store.has(combo) or combo in self.store.failed or not _background_running():
+            self.show(combo)
+            return
+        # in a kernel: the background thread draws it next, and the control stays free
+        self.status.value = "<small><i>drawing…</i></small>"
+        _Activity.demand.append(weakref.ref(self))
+        _Activity.wake.set()
 
     def wait_current(self) -> None:
         """Make sure the frame for the controls' current setting is drawn and shown."""
