@@ -2,6 +2,7 @@
 the grammar's labels and marks, the hand-written set, gradient checks of the new backward
 passes and of whole models, reproducible training and the shipped weights."""
 
+import hashlib
 import subprocess
 import sys
 
@@ -24,6 +25,40 @@ def test_generate_is_seeded_balanced_and_in_vocabulary():
     assert {e.kind for e in a} == set(S.KINDS)
     assert all(t in S.VOCAB for e in a for t in e.tokens)
     assert all(e.deciding and max(e.deciding) < len(e.tokens) for e in a)
+
+
+def test_draws_are_numpys_generator_draw_for_draw():
+    """sentiment._Draws must give exactly what np.random.default_rng(seed) gives, in any
+    order of calls: the shipped models were trained on data drawn from the Generator."""
+    p = (0.35, 0.30, 0.35)
+    cumulative = (np.cumsum(p) / np.sum(p)).tolist()
+    plan = np.random.default_rng(99)
+    for seed in (0, 1, 2, 12345):
+        ours, numpy_rng = S._Draws(seed), np.random.default_rng(seed)
+        for step in range(30_000):     # > 4096 outputs: crosses blocks of random_raw
+            op = int(plan.integers(4))
+            if op == 0:                # small n, as the grammar draws, and n = 1
+                n = int(plan.integers(1, 30))
+                assert ours.integers(n) == numpy_rng.integers(n), (seed, step, n)
+            elif op == 1:              # large n: the rejection step is often taken
+                n = int(plan.integers(2**31, 2**32 - 1))
+                assert ours.integers(n) == numpy_rng.integers(n), (seed, step, n)
+            elif op == 2:
+                assert ours.random() == numpy_rng.random(), (seed, step)
+            else:
+                assert ours.choice(cumulative) == numpy_rng.choice(3, p=p), (seed, step)
+
+
+def test_splits_are_the_data_the_shipped_models_saw():
+    """A digest of the default splits: a change to the grammar or the draws changes it,
+    and then the shipped weights must be retrained (make train MODEL=sentiment)."""
+    digest = hashlib.sha256()
+    for examples in S.splits().values():
+        for e in examples:
+            digest.update(f"{e.text}\t{e.label}\t{e.deciding}\t{e.kind}\t"
+                          f"{e.distractor}\n".encode())
+    assert digest.hexdigest() == (
+        "558410ecbdb56f3f629d4fdd3c42cfab263b16c1765e74324b3a921e0b9ef954")
 
 
 def test_deciding_words_follow_the_construction():
@@ -193,6 +228,49 @@ def test_faithfulness_and_top_weight(models):
     assert on.shape == (200,) and on.dtype == bool
     with pytest.raises(ValueError, match="attention"):
         M.faithfulness(models["mean"], examples)
+
+
+@pytest.mark.parametrize("pooling", M.POOLINGS)
+def test_run_without_padding_matches_one_padded_batch(models, pooling):
+    """run() groups sentences by length; forward() on one padded batch gives the same
+    predictions, weights and states up to rounding, and run() puts zeros at padding."""
+    model = models[pooling]
+    examples = S.generate(150, seed=4)
+    run = model.run(examples, keep_states=True)
+    ids = S.encode(examples, cls=pooling == "first")
+    logits, cache = M.forward(model.params, model.config, ids)
+    np.testing.assert_allclose(run.probabilities, np.exp(nn.log_softmax(logits)),
+                               atol=2e-6)
+    mask = ids != S.PAD
+    states = np.where(mask[..., None], cache["enc.ln"][1], 0)
+    np.testing.assert_allclose(run.states, states, atol=2e-5)
+    if model.config.uses_attention_pool:
+        np.testing.assert_allclose(run.pool_weights, cache["weights"]["pool"],
+                                   atol=2e-6)
+    hs, encoded_mask = model.encode(examples)
+    np.testing.assert_array_equal(hs, run.states)
+    np.testing.assert_array_equal(encoded_mask, mask)
+
+
+def test_a_run_can_be_reused(models):
+    model = models["multihead"]
+    examples = S.generate(120, seed=6)
+    run = model.run(examples, keep_states=True)
+    assert M.faithfulness(model, examples, run=run) == M.faithfulness(model, examples)
+    weights = np.flip(run.pool_weights, axis=-1).copy()
+    np.testing.assert_array_equal(model.probabilities_with_weights(run, weights),
+                                  model.probabilities_with_weights(examples, weights))
+    expected = np.array([int(np.argmax(run.weights(b))) in e.deciding
+                         for b, e in enumerate(examples)])
+    np.testing.assert_array_equal(M.top_weight_on_deciding(model, examples, run),
+                                  expected)
+    without_states = model.run(examples)
+    with pytest.raises(ValueError, match="no states"):
+        M.faithfulness(model, examples, run=without_states)
+    with pytest.raises(ValueError, match="no states"):
+        model.probabilities_with_weights(without_states, weights)
+    with pytest.raises(ValueError, match="120 sentences, examples 10"):
+        M.top_weight_on_deciding(model, examples[:10], run)
 
 
 def test_model_input_errors(models):

@@ -402,6 +402,24 @@ def save(path: Path, tc: TrainingConfig, models: dict) -> None:
 
 # --- using a trained model ----------------------------------------------------------------------
 
+_CHUNK_TOKENS = 2048   # tokens per forward pass when classifying: 1k to 16k ran
+                       # as fast (2-core x86-64); larger chunks take more memory
+
+
+def _equal_length_chunks(lengths: np.ndarray, tokens: int = _CHUNK_TOKENS):
+    """Yield ``(n, rows)``: the indices ``rows`` of sentences of ``n`` tokens, in
+    chunks of at most ``tokens`` tokens (at least one sentence). Sentences of one
+    length need no padding; the generated test set, padded to its longest sentence,
+    would be 61% padding."""
+    order = np.argsort(lengths, kind="stable")
+    starts = np.flatnonzero(np.diff(lengths[order])) + 1
+    for group in np.split(order, starts):
+        n = int(lengths[group[0]])
+        size = max(1, tokens // n)
+        for i in range(0, len(group), size):
+            yield n, group[i:i + size]
+
+
 @dataclass
 class Prediction:
     """What a model does with a batch of sentences."""
@@ -409,7 +427,7 @@ class Prediction:
     tokens: list[list[str]]        # the words of each sentence (without <cls>)
     probabilities: np.ndarray      # (B, 2): P(negative), P(positive)
     pool_weights: np.ndarray | None  # (B, r, L) attention pooling over the words, or None
-    states: np.ndarray | None = None  # (B, L, d) the encoder's output H, if asked for
+    states: np.ndarray | None = None  # (B, L, d) the encoder's H (0 at padding), or None
 
     @property
     def labels(self) -> np.ndarray:
@@ -461,40 +479,57 @@ class SentimentModel:
         return tokens, S.encode(tokens, cls=self.pooling == "first")
 
     def encode(self, sentences) -> tuple[np.ndarray, np.ndarray]:
-        """The encoder's output :math:`H` ``(B, L, d)`` and the mask ``(B, L)`` of real tokens."""
+        """The encoder's output :math:`H` ``(B, L, d)`` (0 at padding) and the mask
+        ``(B, L)`` of real tokens."""
         _, ids = self._ids(sentences)
-        _, cache = forward(self.params, self.config, ids)
-        return cache["enc.ln"][1], cache["mask"]
+        return self._forward(ids, keep_states=True)[2], ids != S.PAD
 
     def run(self, sentences, keep_states: bool = False) -> Prediction:
         """Classify a list of sentences (strings, token lists or :class:`Example` s); with
         ``keep_states`` the prediction keeps the encoder's output :math:`H` too."""
         tokens, ids = self._ids(sentences)
-        logits, weights, states = [], [], []
-        for i in range(0, len(ids), 1024):
-            lg, cache = forward(self.params, self.config, ids[i:i + 1024])
-            logits.append(lg)
-            weights.append(cache["weights"].get("pool"))
-            if keep_states:
-                states.append(cache["enc.ln"][1])
-        probs = np.exp(nn.log_softmax(np.concatenate(logits)))
-        pool = None
+        logits, pool, states = self._forward(ids, keep_states)
+        return Prediction(tokens, np.exp(nn.log_softmax(logits)), pool, states)
+
+    def _forward(self, ids: np.ndarray, keep_states: bool):
+        """:func:`forward` on token ids ``(B, L)``, sentences of one length at a
+        time (:func:`_equal_length_chunks`): logits ``(B, 2)``, pooling weights
+        ``(B, r, L)`` (or None) and, with ``keep_states``, :math:`H` ``(B, L, d)``
+        (else None); both 0 at padding."""
+        batch, width = ids.shape
+        dtype = self.params["embed"].dtype
+        logits = np.empty((batch, 2), dtype)
+        pool = states = None
         if self.config.uses_attention_pool:
-            width = ids.shape[1]
-            pool = np.concatenate([np.pad(w, ((0, 0), (0, 0), (0, width - w.shape[2])))
-                                   for w in weights])
-        return Prediction(tokens, probs, pool, np.concatenate(states) if keep_states else None)
+            pool = np.zeros((batch, self.config.pool_heads, width), dtype)
+        if keep_states:
+            states = np.zeros((batch, width, self.config.d_model), dtype)
+        for n, rows in _equal_length_chunks((ids != S.PAD).sum(axis=1)):
+            logits[rows], cache = forward(self.params, self.config, ids[rows, :n])
+            if pool is not None:
+                pool[rows, :, :n] = cache["weights"]["pool"]
+            if keep_states:
+                states[rows, :n] = cache["enc.ln"][1]
+        return logits, pool, states
 
     def predict(self, sentences) -> list[str]:
         """``"positive"`` or ``"negative"`` for each sentence."""
         return [S.LABELS[i] for i in self.run(sentences).labels]
 
     def probabilities_with_weights(self, sentences, weights) -> np.ndarray:
-        """P(negative), P(positive) ``(B, 2)`` when the attention pooling uses the given
-        ``weights`` ``(B, r, L)`` instead of its own: :math:`\\text{output} = A H` with the
-        encoder's :math:`H` unchanged. For the faithfulness test of :func:`faithfulness`."""
+        """P(negative), P(positive) ``(B, 2)`` when the attention pooling uses the
+        given ``weights`` ``(B, r, L)`` instead of its own:
+        :math:`\\text{output} = A H` with the encoder's :math:`H` unchanged. For the
+        faithfulness test of :func:`faithfulness`. ``sentences`` may be this model's
+        :class:`Prediction` of them made with ``keep_states=True``: its :math:`H` is
+        used, and the encoder does not run again."""
         if not self.config.uses_attention_pool:
             raise ValueError("this model does not pool with attention")
+        if isinstance(sentences, Prediction):
+            if sentences.states is None:
+                raise ValueError("the Prediction has no states: make it with "
+                                 "run(..., keep_states=True)")
+            return self._probabilities_from(sentences.states, weights)
         return self._probabilities_from(self.encode(sentences)[0], weights)
 
     def _probabilities_from(self, hs: np.ndarray, weights) -> np.ndarray:
@@ -570,13 +605,29 @@ def top_weight_on_deciding(model: SentimentModel, examples: Sequence[S.Example],
     """For each example, whether the word with the highest pooling weight (mean of the queries)
     is one of its deciding words: a bool array ``(B,)``. ``run`` may pass ``model.run(examples)``
     if it was computed already."""
-    run = model.run(examples) if run is None else run
-    return np.array([int(np.argmax(run.weights(b))) in e.deciding
-                     for b, e in enumerate(examples)])
+    run = _run_of(model, examples, run)
+    if run.pool_weights is None:
+        raise ValueError("this model does not pool with attention")
+    top = run.pool_weights.mean(axis=1).argmax(axis=-1)   # (B,); padding weighs 0
+    return np.array([int(j) in e.deciding for j, e in zip(top, examples)])
+
+
+def _run_of(model: SentimentModel, examples, run: Prediction | None,
+            keep_states: bool = False) -> Prediction:
+    """``model.run(examples, keep_states)``, or ``run`` if it holds that already."""
+    if run is None:
+        return model.run(examples, keep_states)
+    if len(run.tokens) != len(examples) or (keep_states and run.states is None):
+        problem = (f"it has {len(run.tokens)} sentences, examples {len(examples)}"
+                   if len(run.tokens) != len(examples) else "it has no states")
+        states = ", keep_states=True" if keep_states else ""
+        raise ValueError(f"run must be model.run(examples{states}): {problem}")
+    return run
 
 
 def faithfulness(model: SentimentModel, examples: Sequence[S.Example], seed: int = 0,
-                 permutations: int = 5) -> dict[str, dict[str, float]]:
+                 permutations: int = 5, run: Prediction | None = None
+                 ) -> dict[str, dict[str, float]]:
     """How much the predictions change when the attention pooling's weights are replaced
     (Jain & Wallace, 2019; Wiegreffe & Pinter, 2019), with the encoder left as it is.
 
@@ -585,10 +636,12 @@ def faithfulness(model: SentimentModel, examples: Sequence[S.Example], seed: int
     (fraction of predicted labels that change), ``tvd`` (mean total-variation distance between
     the two output distributions, :math:`\\frac12 \\sum_c |p_c - p'_c|`) and ``accuracy`` (with
     the replaced weights); ``"learned"`` holds the accuracy with the model's own weights.
+    ``run`` may pass ``model.run(examples, keep_states=True)`` if it was computed
+    already.
     """
     if not model.config.uses_attention_pool:
         raise ValueError("this model does not pool with attention")
-    run = model.run(examples, keep_states=True)
+    run = _run_of(model, examples, run, keep_states=True)
     hs = run.states
     labels = np.array([e.label for e in examples])
     p = run.probabilities
@@ -607,10 +660,10 @@ def faithfulness(model: SentimentModel, examples: Sequence[S.Example], seed: int
            "uniform": summary(model._probabilities_from(hs, uniform))}
     runs = []
     for _ in range(positive_int(permutations, "permutations")):
-        shuffled = run.pool_weights.copy()
+        order = np.tile(np.arange(width), (len(lengths), 1))  # padding stays put
         for b, n in enumerate(lengths):
-            order = rng.permutation(n)
-            shuffled[b, :, :n] = run.pool_weights[b][:, :n][:, order]
+            order[b, :n] = rng.permutation(n)
+        shuffled = np.take_along_axis(run.pool_weights, order[:, None, :], axis=2)
         runs.append(summary(model._probabilities_from(hs, shuffled)))
     out["permuted"] = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
     return out

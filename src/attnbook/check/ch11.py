@@ -63,13 +63,13 @@ def erase_top_word(n: int = 1000) -> dict[str, float]:
 
     model = SentimentModel.load("attention")
     test = S.splits()["test"][:n]
-    run = model.run(test)
+    run = model.run(test, keep_states=True)                  # the encoder runs once
     weights = run.pool_weights.copy()                        # (n, 1, L)
     top = weights[:, 0].argmax(axis=-1)
     weights[np.arange(n), 0, top] = 0.0
-    raw = model.probabilities_with_weights(test, weights).argmax(-1)
+    raw = model.probabilities_with_weights(run, weights).argmax(-1)
     weights /= weights.sum(axis=-1, keepdims=True)
-    renorm = model.probabilities_with_weights(test, weights).argmax(-1)
+    renorm = model.probabilities_with_weights(run, weights).argmax(-1)
     return {"renormalised": float((renorm != run.labels).mean()),
             "not renormalised": float((raw != run.labels).mean())}
 
