@@ -36,6 +36,30 @@ def test_notebook_is_executed_in_order_with_stored_outputs(path):
             assert out.output_type != "error", f"stored error in {path.name}"
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_widget_state_has_every_frame(path):
+    """The website is built from the stored outputs (no execution at build time): every widget
+    a stored output shows must be in the stored widget state, and every image in it drawn
+    (``make execute`` draws every frame of every interactive figure)."""
+    nb = nbformat.read(path, as_version=4)
+    views = [out.data[WIDGET_VIEW]["model_id"] for cell in nb.cells
+             for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})]
+    if not views:
+        return
+    state = nb.metadata.widgets[WIDGET_STATE]["state"]
+    assert set(views) <= set(state), "a widget output is missing from the stored widget state"
+    images = {k: m for k, m in state.items() if m["model_name"] == "ImageModel"}
+    assert images
+    for model_id, model in images.items():
+        value = [b for b in model.get("buffers", []) if b.get("path") == ["value"]]
+        assert value and value[0]["data"].startswith("iVBORw0KGgo"), (
+            f"image {model_id} has no stored frame: run `make execute NB={path.name}`")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_chapter_shape(path):
     """Every chapter opens with a title and what the reader will be able to do, and ends with

@@ -6,9 +6,10 @@ inline scripts twice; the second ``const THEBE_JS_URL = ...`` is a page error in
 each page's script list. It also adds ``static/attnbook.css`` (folded exercises and quizzes, and
 print rules for the PDF).
 
-It sets ``ATTNBOOK_PRERENDER=1`` for the kernels that execute the notebooks during the build
-(they inherit this process's environment): the pages have no kernel, so interactive figures must
-draw every frame (see ``attnbook.widgets``), whichever command runs ``jupyter-book build``. And
+The book's own build executes nothing (``_config.yml``: the pages show the stored outputs that
+``make execute`` wrote). Should a build execute notebooks anyway, this extension sets
+``ATTNBOOK_PRERENDER=1`` for its kernels (they inherit this process's environment): the pages
+have no kernel, so interactive figures must draw every frame (see ``attnbook.widgets``). And
 after an html build it drops the widget state from the ``_sources/`` copies of the notebooks
 (:func:`slim_notebook_sources`).
 """

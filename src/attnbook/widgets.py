@@ -10,9 +10,10 @@ control. All the numbers in a frame come from Python; the browser only chooses w
 When frames are drawn (one code path, two schedules):
 
 * **Every frame at once** when the notebook is executed to be stored or published —
-  ``make execute``, ``make book``, any ``jupyter-book build`` of this book (its Sphinx extension
-  sets ``ATTNBOOK_PRERENDER=1``, and ``tools/execute_notebooks.py`` does too) — and in a plain
-  Python process (no kernel: a script or a test).
+  ``make execute`` (``tools/execute_notebooks.py`` sets ``ATTNBOOK_PRERENDER=1``; the website is
+  built from those stored outputs), any ``jupyter-book build`` of this book that executes
+  notebooks (its Sphinx extension sets it too) — and in a plain Python process (no kernel: a
+  script or a test).
 * **Lazily in a live kernel** (JupyterLab, Binder, Colab): the first frame is drawn when the cell
   runs, any other when a control reaches it, and the rest in the background while the kernel is
   idle (never while a cell runs, so Run All is not slowed down) — first the settings one step
