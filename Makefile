@@ -51,7 +51,7 @@ browser: ## Make sure headless Chromium is there (installs Debian's chromium as 
 execute: $(STAMP) ## Re-run the notebooks in place and store their outputs (NB=path for one)
 	$(BIN)/python tools/execute_notebooks.py $(or $(NB),$(NOTEBOOKS))
 
-test: test-unit test-python312 test-notebooks book pdf test-site ## Everything CI checks
+test: test-unit test-python312 test-widgets7 test-notebooks book pdf test-site ## Everything CI checks
 
 test-unit: $(STAMP) ## Unit and property tests of attnbook
 	$(PYTEST) tests --ignore=tests/site
@@ -91,7 +91,7 @@ bench: $(STAMP) ## Time attnbook's attention against plain numpy (and PyTorch if
 WIDGETS7 := _build/venv-widgets7
 test-widgets7: ## attnbook.widgets' tests with ipywidgets 7.7.1 (Colab's), in a venv of their own
 	@test -x $(WIDGETS7)/bin/python || $(PYTHON) -m venv $(WIDGETS7)
-	$(WIDGETS7)/bin/python -m pip install --quiet 'ipywidgets==7.7.1' pytest -e .
+	$(WIDGETS7)/bin/python -m pip install --quiet 'ipywidgets==7.7.1' pytest hypothesis -e .
 	$(WIDGETS7)/bin/python -m pytest -p no:cacheprovider tests/test_widgets.py -q
 
 # pyproject.toml declares Python 3.11 and 3.12 (Colab's): `make test` runs the unit tests on the
