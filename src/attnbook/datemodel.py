@@ -404,7 +404,11 @@ def save(path: Path, config: DateModelConfig, tc: TrainingConfig, params: dict, 
     write_npz(path, arrays, force_zip64=True)
 
 
-def _read(path: Path | None) -> dict:
+def _read(path: Path | None, *prefixes: str) -> dict:
+    """The arrays of the weights file at ``path`` (default: the shipped one) whose
+    names start with one of ``prefixes`` (all if none is given), with ``config`` and
+    ``training`` always. Only those members are decompressed: the ten float16
+    checkpoints are most of the file; the model or the training log need none."""
     path = WEIGHTS_PATH if path is None else Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; train the model with `make train`")
@@ -416,21 +420,34 @@ def _read(path: Path | None) -> dict:
         raise ValueError(f"{path} is not a .npz weights file written by `make train`")
     try:
         with np.load(path, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files}
+            names = f.files
+            missing = [k for k in ("config", "training") if k not in names]
+            if not any(k.startswith("params/") for k in names):
+                missing.append("params/...")
+            if missing:
+                raise LookupError(", ".join(missing))
+            wanted = ("config", "training") + prefixes if prefixes else ("",)
+            data = {k: f[k] for k in names if k.startswith(wanted)}
+    except LookupError as error:
+        raise ValueError(f"{path} is a .npz file but not the date model's weights: "
+                         f"it lacks {error.args[0]}") from None
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
         raise ValueError(f"{path} is not a readable .npz weights file: {error}") from None
-    missing = [k for k in ("config", "training") if k not in data]
-    if not any(k.startswith("params/") for k in data):
-        missing.append("params/...")
-    if missing:
-        raise ValueError(f"{path} is a .npz file but not the date model's weights: it lacks "
-                         f"{', '.join(missing)}")
     return data
+
+
+def _checkpoint_steps(names, data: dict) -> list[int]:
+    """The steps of the checkpoints among the member ``names`` of a weights file,
+    then the final step (from ``data["training"]``)."""
+    steps = sorted(int(k.split("/")[0][4:]) for k in names
+                   if k.startswith("ckpt") and k.endswith("/embed"))
+    return steps + [json.loads(str(data["training"]))["steps"]]
 
 
 def load_training_log(path: Path | None = None) -> dict[str, np.ndarray]:
     """The training log stored with the weights (see :func:`train`)."""
-    return {k[4:]: v for k, v in _read(path).items() if k.startswith("log/")}
+    return {k[4:]: v for k, v in _read(path, "log/").items()
+            if k.startswith("log/")}
 
 
 # --- using a trained model ----------------------------------------------------------------------
@@ -551,7 +568,7 @@ class DateModel:
     def load(cls, step: int | None = None, path: Path | None = None) -> "DateModel":
         """The trained model, or the checkpoint saved at the start of training step ``step``
         (see :meth:`checkpoint_steps`)."""
-        data = _read(path)
+        data = _read(path, "params/", *(() if step is None else (f"ckpt{step}/",)))
         config = DateModelConfig(**json.loads(str(data["config"])))
         final = json.loads(str(data["training"]))["steps"]
         prefix = "params/" if step is None or step == final else f"ckpt{step}/"
@@ -563,9 +580,10 @@ class DateModel:
     @staticmethod
     def checkpoint_steps(path: Path | None = None) -> list[int]:
         """Training steps at which weights are stored, the last being the trained model."""
-        data = _read(path)
-        steps = sorted(int(k.split("/")[0][4:]) for k in data if k.startswith("ckpt") and k.endswith("/embed"))
-        return steps + [json.loads(str(data["training"]))["steps"]]
+        data = _read(path, "config")  # checks the file; reads no weights
+        with zipfile.ZipFile(WEIGHTS_PATH if path is None else path) as zf:
+            names = [name.removesuffix(".npy") for name in zf.namelist()]
+        return _checkpoint_steps(names, data)
 
     @property
     def num_parameters(self) -> int:
@@ -616,17 +634,26 @@ class DateModel:
         return [_checked(t, o, c) for t, o, c in zip(texts, outputs, confidence)]
 
     def _outputs(self, texts, batch_size: int) -> tuple[list[str], np.ndarray]:
+        """Outputs and confidences of ``texts``. Each distinct string runs once,
+        shortest first, so that a batch pads its strings to nearly their own length
+        (padding is masked out: a string's output does not depend on its batch, its
+        confidence only to float32 rounding)."""
         texts = _texts(texts)
         batch_size = positive_int(batch_size, "batch_size")
+        if "" in texts:  # named by its place in texts, not in a batch
+            raise ValueError(f"input {texts.index('')} is empty")
+        distinct = sorted(dict.fromkeys(texts), key=len)
         outputs: list[str] = []
         confidence = []
-        for i in range(0, len(texts), batch_size):
-            chunk = texts[i:i + batch_size]
-            ids = D.encode_inputs(chunk, min(self.config.max_len, max(map(len, chunk))))
+        for i in range(0, len(distinct), batch_size):
+            chunk = distinct[i:i + batch_size]
+            ids = D.encode_inputs(chunk, min(self.config.max_len, len(chunk[-1])))
             logits, _ = forward(self.params, self.config, ids)
             outputs.extend(D.decode_outputs(logits.argmax(axis=-1)))
             confidence.append(_confidence(np.exp(nn.log_softmax(logits))))
-        return outputs, np.concatenate(confidence)
+        where = {text: i for i, text in enumerate(distinct)}
+        order = np.array([where[text] for text in texts])
+        return [outputs[i] for i in order], np.concatenate(confidence)[order]
 
     def encode(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """The encoder's output for ``texts``: the memory :math:`Z` ``(B, L, d_model)`` that the
@@ -654,10 +681,10 @@ class DateModel:
     @classmethod
     def checkpoints(cls, path: Path | None = None) -> dict[int, "DateModel"]:
         """Every stored checkpoint, by training step (the last is the trained model), read at once."""
-        data = _read(path)
+        data = _read(path, "ckpt", "params/")
         config = DateModelConfig(**json.loads(str(data["config"])))
         out = {}
-        for step in cls.checkpoint_steps(path)[:-1]:
+        for step in _checkpoint_steps(data, data)[:-1]:
             prefix = f"ckpt{step}/"
             out[step] = cls({k[len(prefix):]: v for k, v in data.items() if k.startswith(prefix)},
                             config, step=step)

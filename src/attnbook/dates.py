@@ -187,15 +187,17 @@ test_set.__test__ = False  # not a pytest test, despite its name
 def all_held_out() -> tuple[list[str], list[str], list[str]]:
     """Every held-out day in every format and every case (120,516 strings):
     ``(inputs, targets, formats)``."""
-    out = ([], [], [])
-    for index in held_out_days():
+    inputs, targets, formats = [], [], []
+    cases = list(CASES.values())
+    for index in held_out_days():  # each day and format written once, then cased
         date = _day(index)
-        for fmt in FORMATS:
-            for case in CASES:
-                out[0].append(format_date(date, fmt, case))
-                out[1].append(iso(date))
-                out[2].append(fmt)
-    return out
+        target = iso(date)
+        for fmt, write in FORMATS.items():
+            title = write(date)
+            inputs.extend(case(title) for case in cases)
+            targets.extend((target,) * len(cases))
+            formats.extend((fmt,) * len(cases))
+    return inputs, targets, formats
 
 
 def encode_inputs(texts: Sequence[str], length: int = MAX_INPUT_LENGTH) -> np.ndarray:
