@@ -135,6 +135,9 @@ def test_shipped_models_meet_the_targets(task, target):
     result = M.evaluate(M.MemNet.load(task))
     assert result.n == 1000 and result.accuracy >= target
     assert result.hop_on_support.shape == (3,)
+    run = M.MemNet.load(task).run(B.split(task, "test"))   # the run evaluate keeps
+    assert result.prediction.answers == run.answers
+    assert np.array_equal(result.prediction.weights, run.weights)
 
 
 @needs_weights

@@ -125,6 +125,11 @@ class Example:
         return "\n".join(lines + [f"    {self.question}?  {self.answer}"])
 
 
+#: the places a move from ``here`` may go to (any place for a person not yet placed)
+_ELSEWHERE = {here: tuple(p for p in PLACES if p != here)
+              for here in PLACES + (None,)}
+
+
 @dataclass
 class _World:
     rng: random.Random
@@ -138,17 +143,18 @@ class _World:
     grabs: dict = field(default_factory=dict)        # object -> [grab sentence indices]
     story: list = field(default_factory=list)
 
-    def pick(self, options):
-        return options[self.rng.randrange(len(options))]
+    def __post_init__(self):
+        self.pick = self.rng.choice  # options[randrange(len(options))], same draws
 
     def move(self, person):
-        place = self.pick([p for p in PLACES if p != self.where.get(person)])
+        place = self.pick(_ELSEWHERE[self.where.get(person)])
         i = len(self.story)
         self.story.append(f"{person} {self.pick(MOVE_VERBS)} the {place}")
         self.where[person], self.last_move[person] = place, i
-        for obj, who in self.holder.items():
-            if who == person:
-                self.visits[obj].append((place, i))
+        if self.holder:
+            for obj, who in self.holder.items():
+                if who == person:
+                    self.visits[obj].append((place, i))
 
     def grab(self, person, obj):
         i = len(self.story)
@@ -171,17 +177,18 @@ class _World:
         self.mover_at_touch[obj] = self.last_move[person]
 
     def step(self, objects: bool):
-        placed = [p for p in PEOPLE if p in self.where]
-        grabs = [(p, o) for p in placed for o in OBJECTS
-                 if o not in self.holder and self.place_of.get(o, self.where[p]) == self.where[p]]
-        drops = [(p, o) for o, p in self.holder.items()]
         r = self.rng.random()
-        if objects and grabs and r < 0.25:
-            self.grab(*self.pick(grabs))
-        elif objects and drops and 0.25 <= r < 0.40:
-            self.drop(*self.pick(drops))
-        else:
-            self.move(self.pick(PEOPLE))
+        if objects and r < 0.40:  # list the grabs or drops only when one may happen
+            where, holder, place_of = self.where, self.holder, self.place_of
+            if r < 0.25:
+                grabs = [(p, o) for p in PEOPLE if p in where for o in OBJECTS
+                         if o not in holder
+                         and place_of.get(o, where[p]) == where[p]]
+                if grabs:
+                    return self.grab(*self.pick(grabs))
+            elif holder:
+                return self.drop(*self.pick([(p, o) for o, p in holder.items()]))
+        self.move(self.pick(PEOPLE))
 
 
 def _question(world: _World, task: str) -> tuple[str, str, tuple[int, ...]] | None:
@@ -282,6 +289,19 @@ def answer_words(task: str) -> tuple[str, ...]:
     return ("yes", "no") if task == "yes_no" else PLACES
 
 
+@lru_cache(maxsize=None)
+def _index() -> dict[str, int]:
+    """Word -> id in :func:`vocabulary` (built once; do not modify)."""
+    return {w: i for i, w in enumerate(vocabulary())}
+
+
+@lru_cache(maxsize=4096)
+def _sentence_ids(text: str) -> tuple[int, ...]:
+    """:func:`_ids` of a sentence at :data:`WORDS_PER_SENTENCE` words, kept: the
+    stories repeat the same few hundred sentences."""
+    return tuple(_ids(text, WORDS_PER_SENTENCE, _index()))
+
+
 def _ids(text: str, width: int, index: dict) -> list[int]:
     words = text.split()
     unknown = [w for w in words if w not in index]
@@ -310,18 +330,19 @@ def encode(examples, memory_size: int | None = None):
     examples = list(examples)
     if not examples:
         raise ValueError("no examples to encode")
-    index = {w: i for i, w in enumerate(vocabulary())}
+    index = _index()
     longest = max(len(e.story) for e in examples)
     m = longest if memory_size is None else positive_int(memory_size, "memory_size")
     if longest > m:
         raise ValueError(f"a story has {longest} sentences, more than memory_size={m}")
     w = WORDS_PER_SENTENCE
     stories = np.zeros((len(examples), m, w), dtype=np.int64)
-    for b, e in enumerate(examples):
-        for i, s in enumerate(e.story):
-            stories[b, i] = _ids(s, w, index)
-    questions = np.array([_ids(e.question, w, index) for e in examples], dtype=np.int64)
+    rows = [_sentence_ids(s) for e in examples for s in e.story]
     lengths = np.array([len(e.story) for e in examples], dtype=np.int64)
+    if rows:                     # sentence i of story b, in story order
+        stories[np.arange(m) < lengths[:, None]] = rows
+    questions = np.array([_sentence_ids(e.question) for e in examples],
+                         dtype=np.int64)
     answers = np.array([index.get(e.answer, PAD) for e in examples], dtype=np.int64)
     return stories, questions, lengths, answers
 
@@ -331,10 +352,17 @@ def parse_question(text: str) -> str:
     vocabulary (a ``ValueError`` names any unknown word)."""
     if not isinstance(text, str):
         raise TypeError(f"the question must be a string, got {type(text).__name__}")
+    return _parse(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> str:
+    """:func:`parse_question` of a string, kept: a model parses every sentence it
+    reads."""
     cleaned = " ".join(text.lower().replace("?", " ").replace(",", " ").replace(".", " ").split())
     if not cleaned:
         raise ValueError("the question is empty")
-    _ids(cleaned, WORDS_PER_SENTENCE, {w: i for i, w in enumerate(vocabulary())})
+    _sentence_ids(cleaned)
     return cleaned
 
 

@@ -579,6 +579,7 @@ class Evaluation:
     hop_on_support: np.ndarray   # (K,): fraction of questions whose hop-k arg-max is a support
     n: int
     errors: list                 # (index, example, predicted answer) of every wrong answer
+    prediction: Prediction | None = None  # the model's run on the examples
 
     def row(self) -> str:
         hops = "  ".join(f"{r:6.1%}" for r in self.hop_on_support)
@@ -587,14 +588,17 @@ class Evaluation:
 
 def evaluate(model: MemNet, examples=None) -> Evaluation:
     """Accuracy of ``model`` on ``examples`` (default: its task's 1,000 test questions) and, per
-    hop, how often the sentence with the highest weight is a supporting fact."""
+    hop, how often the sentence with the highest weight is a supporting fact. The
+    run itself (answers and every hop's weights) is kept as ``prediction``: nothing
+    needs to run the model on the same questions twice."""
     examples = list(babi.split(model.task, "test") if examples is None else examples)
     pred = model.run(examples)
     right = np.array([a == e.answer for a, e in zip(pred.answers, examples)])
     top = pred.weights.argmax(axis=2)                                   # (B, K)
     on = np.array([[t in e.support for t in row] for row, e in zip(top, examples)])
     errors = [(i, e, a) for i, (e, a, r) in enumerate(zip(examples, pred.answers, right)) if not r]
-    return Evaluation(model.task, float(right.mean()), on.mean(axis=0), len(examples), errors)
+    return Evaluation(model.task, float(right.mean()), on.mean(axis=0),
+                      len(examples), errors, pred)
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -663,7 +667,7 @@ def main(argv=None) -> int:
     print(f"single without its temporal encoding: {evaluate(timeless).accuracy:.1%} "
           "(exercise 12.4)")
     examples = list(babi.split("two", "test"))
-    pred = models["two"].run(examples)
+    pred = results["two"].prediction          # the run evaluate kept
     top = pred.weights.argmax(axis=2)
     missed = sum(a == e.answer and not any(i in e.support for i in t)
                  for e, a, t in zip(examples, pred.answers, top))
