@@ -126,6 +126,32 @@ def test_prediction_and_alignment(shipped):
     assert a[9].argmax() == 4
 
 
+def test_predict_runs_each_distinct_string_once_in_any_order(shipped):
+    """predict sorts the distinct strings by length; outputs return in input order."""
+    texts = ["Wednesday, September 30, 2026", "1.1.2000", "23 November 2026",
+             "1.1.2000", "07-JUL-07", "Wednesday, September 30, 2026"]
+    run = shipped.run(texts)
+    checked = shipped.predict_checked(texts, batch_size=2)
+    assert [r.output for r in checked] == run.outputs == shipped.predict(texts)
+    np.testing.assert_allclose([r.confidence for r in checked], run.confidence,
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="input 2 is empty"):
+        shipped.predict(["1.1.2000", "23 November 2026", ""])
+
+
+def test_reading_part_of_the_weights_file():
+    """load, the log and checkpoint_steps read only their members."""
+    every = M.DateModel.checkpoints()
+    assert list(every) == M.DateModel.checkpoint_steps()
+    for step in (list(every)[1], list(every)[-1]):
+        loaded = M.DateModel.load(step)
+        for name, value in loaded.params.items():
+            np.testing.assert_array_equal(value, every[step].params[name])
+    with pytest.raises(ValueError, match="no checkpoint at step 7"):
+        M.DateModel.load(7)
+    assert set(M.load_training_log()) >= {"step", "loss", "eval_exact"}
+
+
 def test_bad_input_to_the_model(shipped):
     with pytest.raises(ValueError, match="not one the model knows"):
         shipped.predict(["23 Nov 2026 ?"])
