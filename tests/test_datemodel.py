@@ -127,7 +127,7 @@ def test_prediction_and_alignment(shipped):
 
 
 def test_predict_runs_each_distinct_string_once_in_any_order(shipped):
-    """predict sorts the distinct strings by length; outputs return in input order."""
+    """predict sorts distinct strings by length; outputs return in input order."""
     texts = ["Wednesday, September 30, 2026", "1.1.2000", "23 November 2026",
              "1.1.2000", "07-JUL-07", "Wednesday, September 30, 2026"]
     run = shipped.run(texts)
