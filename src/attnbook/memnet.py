@@ -428,19 +428,28 @@ def save(path: Path, config: MemNetConfig, tc: TrainingConfig, models: dict) -> 
     write_npz(path, arrays)
 
 
-def _read(path: Path | None) -> dict:
-    return read_npz(WEIGHTS_PATH if path is None else path, "memnet")
+def _read(path: Path | None, prefix: str = "") -> dict:
+    """The arrays of the weights file (default: the shipped one) whose names start
+    with ``prefix`` (all if it is empty), with ``config`` and ``training`` always;
+    only those are decompressed (one task's model is a quarter of the file)."""
+    path = WEIGHTS_PATH if path is None else Path(path)
+    if not prefix or not path.exists():
+        return read_npz(path, "memnet")    # all of it, or the missing-file message
+    with np.load(path) as f:
+        wanted = ("config", "training", prefix)
+        return {k: f[k] for k in f.files if k.startswith(wanted)}
 
 
 def load_training_config(path: Path | None = None) -> TrainingConfig:
     """How the stored weights were trained."""
-    return TrainingConfig(**json.loads(str(_read(path)["training"])))
+    return TrainingConfig(**json.loads(str(_read(path, "training")["training"])))
 
 
 def load_training_log(task: str, path: Path | None = None) -> dict[str, np.ndarray]:
     """The training log of ``task``'s model stored with the weights (see :func:`train`)."""
     prefix = f"{task}/log/"
-    return {k[len(prefix):]: v for k, v in _read(path).items() if k.startswith(prefix)}
+    return {k[len(prefix):]: v for k, v in _read(path, prefix).items()
+            if k.startswith(prefix)}
 
 
 # --- using a trained model ----------------------------------------------------------------------
@@ -495,9 +504,9 @@ class MemNet:
         """The shipped model of ``task`` (one of :data:`attnbook.babi.TASKS`)."""
         if task not in babi.TASKS:
             raise ValueError(f"task must be one of {babi.TASKS}, got {task!r}")
-        data = _read(path)
-        config = MemNetConfig(**json.loads(str(data["config"])))
         prefix = f"{task}/params/"
+        data = _read(path, prefix)
+        config = MemNetConfig(**json.loads(str(data["config"])))
         params = {k[len(prefix):]: v for k, v in data.items() if k.startswith(prefix)}
         if not params:
             raise ValueError(f"{path or WEIGHTS_PATH} has no model for task {task!r}")
