@@ -233,6 +233,13 @@ def _check_weights(weights, name: str, axis_len: int | None = None) -> np.ndarra
     return w
 
 
+def _add(ax, patch):
+    """``ax.add_patch(patch)`` without updating the data limits (every diagram sets its limits
+    itself): the same picture, without the path arithmetic that made a diagram of a few hundred
+    cells take a second."""
+    return ax.add_artist(patch)
+
+
 def _vector(ax, x, y, vec, *, cw, ch, norm, edge, numbers: bool, label=None) -> list:
     """A vector as a row of cells coloured by value; returns the cell patches."""
     cmap = plt.get_cmap(VECTOR_CMAP)
@@ -241,7 +248,7 @@ def _vector(ax, x, y, vec, *, cw, ch, norm, edge, numbers: bool, label=None) -> 
         rgba = cmap(norm(value))
         rect = Rectangle((x + i * cw, y - ch / 2), cw, ch, facecolor=rgba, edgecolor=edge,
                          linewidth=1.0)
-        ax.add_patch(rect)
+        _add(ax, rect)
         cells.append(rect)
         if numbers:
             lum = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2]
@@ -257,7 +264,7 @@ def _box(ax, x, y, text, *, w=1.4, h=0.5, face=None, edge=None, dashed=False, fo
                            boxstyle="round,pad=0.02,rounding_size=0.08",
                            facecolor=face or COLORS["box"], edgecolor=edge or COLORS["edge"],
                            linewidth=1.0, linestyle="--" if dashed else "-")
-    ax.add_patch(patch)
+    _add(ax, patch)
     txt = ax.text(x, y, text, ha="center", va="center", fontsize=fontsize,
                   color="0.45" if dashed else "black")
     return patch, txt
@@ -267,7 +274,7 @@ def _arrow(ax, start, end, *, label=None, side="right", color=None, lw=1.2, ls="
            dx=0.06):
     arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, linewidth=lw,
                             color=color or COLORS["edge"], linestyle=ls, shrinkA=0, shrinkB=0)
-    ax.add_patch(arrow)
+    _add(ax, arrow)
     text = None
     if label is not None:
         mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
@@ -392,7 +399,7 @@ def lookup_flow(
         ax.text(x_s, y, format(float(s[j]), ".2f"), ha="center", va="center", fontsize=FONT)
         bar = Rectangle((x_bar, y - 0.25), bar_len * float(min(a[j], 1.0)), 0.5,
                         facecolor=COLORS["alpha"], alpha=0.85)
-        ax.add_patch(bar)
+        _add(ax, bar)
         bars.append(bar)
         ax.text(x_bar + bar_len * float(min(a[j], 1.0)) + 0.05, y, format(float(a[j]), ".2f"),
                 ha="left", va="center", fontsize=SMALL, color=COLORS["alpha"])
@@ -401,7 +408,7 @@ def lookup_flow(
                                 arrowstyle="-|>", mutation_scale=6 + 10 * float(a[j]),
                                 linewidth=8.0 * float(a[j]), color=COLORS["alpha"],
                                 shrinkA=0, shrinkB=0, alpha=0.9)
-        ax.add_patch(arrow)
+        _add(ax, arrow)
         arrows.append(arrow)
     context_cells = _vector(ax, x_c, y_mid, c, cw=cw_v, ch=ch, norm=norm, edge=COLORS["c"],
                             numbers=numbers)
@@ -554,7 +561,7 @@ def encoder_decoder(
         ax.text(x + 0.08, 1.25, format(float(weight), ".2f"), ha="left", va="bottom",
                 fontsize=SMALL, color=COLORS["alpha"])
     context = plt.Circle((cur, y_c), 0.16, facecolor="white", edgecolor=COLORS["c"], lw=1.4)
-    ax.add_patch(context)
+    _add(ax, context)
     ax.text(cur, y_c, "+", ha="center", va="center", fontsize=FONT, color=COLORS["c"])
     ax.text(cur + 0.25, y_c, f"$\\mathbf{{c}}_{{{t}}} = \\sum_j \\alpha_{{{t}j}} h_j$",
             ha="left", va="center", fontsize=FONT, color=COLORS["c"])
@@ -975,7 +982,7 @@ def encoder_layer_block(
     for i, name in enumerate(order):
         if name == "add":
             circ = plt.Circle((0, y), 0.16, facecolor="white", edgecolor=COLORS["edge"])
-            ax.add_patch(circ)
+            _add(ax, circ)
             ax.text(0, y, "+", ha="center", va="center", fontsize=FONT)
             boxes[f"add{len(adds) + 1}"] = circ
             adds.append(y)
@@ -1094,12 +1101,12 @@ def kv_cache_diagram(
     for x0, width, color in ((x_k, d_k * cw_k, COLORS["k"]), (x_v, d_v * cw_v, COLORS["v"])):
         r = Rectangle((x0 - 0.05, -ch / 2 - 0.08), width + 0.1, ch + 0.16, fill=False,
                       edgecolor=COLORS["q"], linewidth=2.0, linestyle="--")
-        ax.add_patch(r)
+        _add(ax, r)
         new_rows.append(r)
     bars = []
     for i, y in enumerate(ys):
         bar = Rectangle((x_bar, y - 0.3), 1.6 * float(a[i]), 0.6, facecolor=COLORS["alpha"])
-        ax.add_patch(bar)
+        _add(ax, bar)
         bars.append(bar)
         ax.text(x_bar + 1.6 * float(a[i]) + 0.05, y, format(float(a[i]), ".2f"), ha="left",
                 va="center", fontsize=SMALL, color=COLORS["alpha"])
@@ -1221,7 +1228,7 @@ def tiling_diagram(
             face, hatch = (*base[:3], alpha), None
         r = Rectangle((j0, i0), j1 - j0, i1 - i0, facecolor=face, edgecolor="white",
                       linewidth=1.5, hatch=hatch)
-        ax.add_patch(r)
+        _add(ax, r)
         patches.append(r)
         if numbers and tile["order"] is not None:
             ax.text((j0 + j1) / 2, (i0 + i1) / 2, str(tile["order"] + 1), ha="center",
@@ -1234,10 +1241,10 @@ def tiling_diagram(
         for i in range(L_q):
             poly += [(i + offset + 1, i), (i + offset + 1, i + 1)]
         poly += [(L_k, L_q), (L_k, 0)]
-        ax.add_patch(Polygon(poly, closed=True, facecolor=(0, 0, 0, 0.12), edgecolor="0.3",
+        _add(ax, Polygon(poly, closed=True, facecolor=(0, 0, 0, 0.12), edgecolor="0.3",
                              linewidth=0.8))
     if current is not None:
-        ax.add_patch(current)
+        _add(ax, current)
     ax.set_xlim(0, L_k)
     ax.set_ylim(L_q, 0)
     ax.set_aspect("equal")
