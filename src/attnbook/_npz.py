@@ -25,11 +25,13 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray], *, force_zip64: bool = 
                 np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
 
 
-def read_npz(path: Path, model: str) -> dict[str, np.ndarray]:
-    """Every array of the shipped ``.npz`` at ``path``, read into memory; a missing file says
-    how to make it (``make train MODEL=<model>``)."""
+def read_npz(path: Path, model: str, *prefixes: str) -> dict[str, np.ndarray]:
+    """The arrays of the shipped ``.npz`` at ``path`` whose names start with one of
+    ``prefixes`` (every array if none is given), read into memory; only those members are
+    decompressed. A missing file says how to make it (``make train MODEL=<model>``)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; train with `make train MODEL={model}`")
+    wanted = prefixes or ("",)
     with np.load(path) as f:
-        return {k: f[k] for k in f.files}
+        return {k: f[k] for k in f.files if k.startswith(wanted)}

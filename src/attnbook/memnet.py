@@ -432,12 +432,8 @@ def _read(path: Path | None, prefix: str = "") -> dict:
     """The arrays of the weights file (default: the shipped one) whose names start
     with ``prefix`` (all if it is empty), with ``config`` and ``training`` always;
     only those are decompressed (one task's model is a quarter of the file)."""
-    path = WEIGHTS_PATH if path is None else Path(path)
-    if not prefix or not path.exists():
-        return read_npz(path, "memnet")    # all of it, or the missing-file message
-    with np.load(path) as f:
-        wanted = ("config", "training", prefix)
-        return {k: f[k] for k in f.files if k.startswith(wanted)}
+    return read_npz(WEIGHTS_PATH if path is None else path, "memnet",
+                    *(("config", "training", prefix) if prefix else ()))
 
 
 def load_training_config(path: Path | None = None) -> TrainingConfig:
