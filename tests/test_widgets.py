@@ -91,16 +91,16 @@ def test_lazy_and_eager_draw_the_same_frames(monkeypatch):
     monkeypatch.setenv(abw.PRERENDER_ENV, "0")
     lazy = abw.interactive_figure(draw, x=[1, 2], kind=["a", "b"])
     while lazy.store.missing():
-        lazy.store.draw_next()
+        lazy.store.draw_one(lazy.store.nearest_missing())
     assert lazy.frames == eager.frames
 
 
-def test_draw_next_starts_next_to_the_current_setting(monkeypatch):
+def test_the_nearest_missing_frame_is_next_to_the_current_setting(monkeypatch):
     monkeypatch.setenv(abw.PRERENDER_ENV, "0")
     draw, calls = _counting_draw()
     fig = abw.interactive_figure(draw, x=abw.Slider(list(range(6)), value=3), kind=["a"])
-    fig.store.draw_next()
-    fig.store.draw_next()
+    fig.store.draw_one(fig.store.nearest_missing())
+    fig.store.draw_one(fig.store.nearest_missing())
     assert calls == [(3, "a"), (2, "a"), (4, "a")]
 
 

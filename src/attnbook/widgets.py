@@ -331,7 +331,8 @@ def _draw_in_background(store) -> None:
 
 class _Frames:
     """The frames of one interactive figure, drawn once each and kept: ``get(combo)`` draws a
-    frame if it is missing; ``draw_next()`` draws the missing frame nearest the current one."""
+    frame if it is missing; ``draw_one(nearest_missing())`` draws the missing frame nearest the
+    current one."""
 
     def __init__(self, draw, figsize, dpi, names, values, readout):
         self.draw, self.figsize, self.dpi, self.readout = draw, figsize, dpi, readout
@@ -373,9 +374,12 @@ class _Frames:
     def _todo(self, combo: tuple) -> bool:
         return combo not in self.frames and combo not in self.failed
 
+    def _here(self) -> tuple:
+        return self.current or tuple(0 for _ in self.sizes)
+
     def neighbours(self) -> list[tuple]:
         """Missing settings one step of one control away from the current one."""
-        here = self.current or tuple(0 for _ in self.sizes)
+        here = self._here()
         out = []
         for axis, size in enumerate(self.sizes):
             for step in (1, -1):
@@ -389,7 +393,7 @@ class _Frames:
         todo = [c for c in self.combos() if self._todo(c)]
         if not todo:
             return None
-        here = self.current or tuple(0 for _ in self.sizes)
+        here = self._here()
         return min(todo, key=lambda c: (sum(abs(a - b) for a, b in zip(c, here)), c))
 
     def draw_one(self, combo: tuple | None) -> None:
@@ -401,9 +405,6 @@ class _Frames:
             self.get(combo)
         except Exception as err:
             self.failed[combo] = f"{type(err).__name__}: {err}"
-
-    def draw_next(self) -> None:
-        self.draw_one(self.nearest_missing())
 
 
 class _StillHint(W.HTML):
