@@ -46,15 +46,19 @@ from jupyter_client.manager import KernelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Run in the kernel after Run All and a reader's pause (PAUSE_S, the kernel idle): how many
-# figures have every setting one step away already drawn, and the first move of the first
-# interactive figure's first control by one step (what a reader does first).
-READER_PROBE = r"""
+# Both probes start by finding the chapter's interactive figures in the kernel.
+_PRELUDE = r"""
 import json as _json, time as _time
 from ipywidgets.widgets.widget import _instances as _inst
 import attnbook.widgets as _abw
 _out = {}
 _figs = [w for w in list(_inst.values()) if isinstance(w, _abw.InteractiveFigure)]
+"""
+
+# Run in the kernel after Run All and a reader's pause (PAUSE_S, the kernel idle): how many
+# figures have every setting one step away already drawn, and the first move of the first
+# interactive figure's first control by one step (what a reader does first).
+READER_PROBE = _PRELUDE + r"""
 if _figs and hasattr(_figs[0].store, "neighbours"):
     _out["figures"] = len(_figs)
     _out["neighbours_ready"] = sum(not f.store.neighbours() for f in _figs)
@@ -71,12 +75,7 @@ print(_json.dumps(_out))
 # Then, in the same kernel: a move to a setting of the first interactive figure that is not
 # drawn yet (the frame is drawn on demand: the worst case, e.g. a jump to the far end of a
 # slider), a move back (cached), and one redraw of the first live figure.
-PROBE = r"""
-import json as _json, time as _time
-from ipywidgets.widgets.widget import _instances as _inst
-import attnbook.widgets as _abw
-_out = {}
-_figs = [w for w in list(_inst.values()) if isinstance(w, _abw.InteractiveFigure)]
+PROBE = _PRELUDE + r"""
 if _figs:
     _f = _figs[0]
     _wait = getattr(_f, "wait_current", lambda: None)  # older attnbook drew everything

@@ -6,10 +6,11 @@ its load event has fired. Both are read in the page from the navigation's start
 (``performance.now()``, recorded by a predicate polled on every animation frame), served from
 127.0.0.1 with the network cut off like the other browser tests. Each chapter is loaded
 ``LOADS`` times and the text page ``TEXT_LOADS`` times in one browser, and the medians are
-compared as a ratio measured in the same run. The test asserts that every chapter becomes interactive (a frame shows, offline); the
-times and ratios — the target is within ``TARGET_RATIO`` × the text page's time — are written to
-``_build/time_to_interactive.json`` and printed, not asserted: the project's tests never assert
-wall-clock times (a loaded machine would fail them), so the ratio is a measurement to report.
+compared as a ratio measured in the same run. The test asserts that every chapter becomes
+interactive (a frame shows, offline); the times and ratios — the target is within
+``TARGET_RATIO`` × the text page's time — are written to ``_build/time_to_interactive.json``
+and printed, not asserted: the project's tests never assert wall-clock times (a loaded machine
+would fail them), so the ratio is a measurement to report.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ LOADED = """() => {
 }"""
 
 
-def _time(browser, server, page_name: str, ready: str, loads: int = LOADS) -> float:  # noqa: F811
+def _time(browser, server, page_name: str, ready: str,  # noqa: F811
+          loads: int = LOADS) -> float:
     times = []
     for _ in range(loads):
         context = browser.new_context(viewport={"width": 1280, "height": 800})
