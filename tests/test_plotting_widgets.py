@@ -86,6 +86,13 @@ def test_heatmaps_wraps_twelve_heads_into_a_readable_grid():
     assert grid13.axes.shape == (4, 3)
     assert [t.get_text() for t in grid13.axes[0, 0].get_yticklabels()] == long_toks
     assert grid13.fig.get_size_inches()[0] <= 6.8
+    # the inner panels have no ticks; a long title wraps to the figure's width
+    assert len(axes[0, 1].get_xticks()) == len(axes[0, 1].get_yticks()) == 0
+    assert len(axes[2, 1].get_xticks()) == 6 and len(axes[1, 0].get_yticks()) == 6
+    long_title = ab.heatmaps(w[:4], ncols=2, suptitle="a long title " * 12).fig
+    long_title.canvas.draw()
+    box = long_title.get_tightbbox(long_title.canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= long_title.get_size_inches()[0]
     with pytest.raises(ValueError, match="ncols"):
         ab.heatmaps(w, ncols=0)
     with pytest.raises(ValueError, match="12 titles|2 titles for 12 panels"):
@@ -170,9 +177,54 @@ def test_house_style_and_high_density_inline_figures():
         img = _decode(png if isinstance(png, bytes) else base64.b64decode(png))
         w_css = meta["image/png"]["width"]
         assert abs(img.shape[1] - 2 * w_css) <= 2  # 2x pixels, displayed at 1x
+        formatter = shell.display_formatter.formatters["image/png"]
+        assert formatter.lookup_by_type(type(fig)).func is ab.plotting.retina_png
     finally:
         InteractiveShell.clear_instance()
     assert ab.plotting.use_high_density(None) is False  # not in IPython: nothing to do
+
+
+def _grey(png_b64: str) -> np.ndarray:
+    return _decode(base64.b64decode(png_b64)).astype(float).mean(axis=-1)
+
+
+@pytest.mark.parametrize("make", ["lines", "grid"])
+def test_inline_figures_are_drawn_once_as_ipython_would_draw_them(make):
+    from IPython.core.pylabtools import retina_figure
+
+    def figure():
+        if make == "grid":
+            w = ab.softmax(np.random.default_rng(1).normal(size=(12, 6, 6)))
+            toks = "the cat sat on a mat".split()
+            return ab.heatmaps(w, x_labels=toks, y_labels=toks, suptitle="grid").fig
+        fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+        ax.semilogy(np.arange(1, 200), 1 / np.arange(1, 200), label="1/x")
+        ax.set(title="Lines", xlabel="x", ylabel="y")
+        ax.legend()
+        return fig
+
+    ipython, meta = retina_figure(figure(), base64=True, bbox_inches="tight")
+    ours, our_meta = ab.plotting.retina_png(figure())
+    a, b = _grey(ipython), _grey(ours)
+    assert a.shape == b.shape and our_meta == meta  # 2x pixels, displayed at 1x
+    # the same pixels up to a sub-pixel shift (grey levels 0..1): close with no shift, and
+    # about as close as with the best one-pixel shift (a crop one pixel off is not)
+    inner = (slice(2, -2), slice(2, -2))
+    diff = {(dy, dx): np.abs(a[inner] - np.roll(b, (dy, dx), axis=(0, 1))[inner]).mean()
+            for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    assert diff[0, 0] < 3 / 255 and diff[0, 0] <= 1.5 * min(diff.values())
+    plt.close("all")
+
+
+def test_inline_figure_with_something_outside_its_canvas_goes_to_ipython():
+    fig, ax = plt.subplots(figsize=(3, 2), layout="constrained")
+    ax.plot([0, 1])
+    fig.text(1.05, 0.5, "outside")  # the tight box takes it in: IPython's route
+    assert ab.plotting.retina_png(fig, fallback=lambda f: "ipython") == "ipython"
+    fig.texts[0].set_x(0.5)  # now inside: drawn once here
+    assert ab.plotting.retina_png(fig, fallback=lambda f: "ipython")[1]["width"] > 0
+    assert ab.plotting.retina_png(plt.figure()) is None  # empty, as in IPython
+    plt.close("all")
 
 
 def test_package_docstring_is_a_quick_start():

@@ -20,8 +20,10 @@ House style (applied when attnbook is imported):
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
-from typing import Sequence
+from functools import partial
+from typing import Callable, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -34,7 +36,7 @@ from matplotlib.image import AxesImage
 from ._checks import as_float_array
 
 __all__ = ["Heatmap", "HeatmapGrid", "heatmap", "heatmaps", "contribution_bars",
-           "use_high_density", "MAX_WIDTH"]
+           "use_high_density", "retina_png", "MAX_WIDTH"]
 
 CMAP = "viridis"
 MAX_WIDTH = 6.4       # inches: the widest figure the helpers make (688-px column at 100 dpi)
@@ -72,7 +74,61 @@ def use_high_density(shell=None) -> bool:
     except Exception:  # pragma: no cover - matplotlib-inline missing or not configurable
         pass
     select_figure_formats(shell, {"retina"}, **kwargs)
+    if kwargs == {"bbox_inches": "tight"}:  # IPython's default: draw each figure once
+        formatter = shell.display_formatter.formatters["image/png"]
+        ipython_png = formatter.lookup_by_type(Figure)
+        formatter.for_type(Figure, partial(retina_png, fallback=ipython_png))
     return True
+
+
+def retina_png(fig: Figure, fallback: Callable | None = None):
+    """``fig`` as IPython's ``retina`` inline PNG, drawn once: ``(base64 PNG, {"width",
+    "height"})``, with twice the pixels of the displayed size; None for an empty figure.
+
+    IPython saves the figure with ``bbox_inches="tight"``, which draws it twice: once to lay it
+    out and measure it, once more, shifted, into the tight box (plus ``savefig.pad_inches``).
+    Here it is drawn once on an Agg canvas and the same box is cut from its pixels (rounded to
+    whole pixels: the image is the same size, its content up to half a pixel from where IPython
+    puts it), with the figure's face colour for any padding beyond the canvas. A figure with
+    something drawn outside its canvas (the tight box reaches beyond it) goes to ``fallback``
+    (IPython's own formatter), which moves the canvas to take it in.
+    """
+    from base64 import b64encode
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not fig.axes and not fig.lines:
+        return None
+    dpi, old_dpi, old_canvas = 2 * fig.dpi, fig.dpi, fig.canvas
+    canvas = FigureCanvasAgg(fig)
+    try:
+        fig.dpi = dpi
+        canvas.draw()
+        box = fig.get_tightbbox(canvas.get_renderer())
+        rgba = np.asarray(canvas.buffer_rgba())
+    finally:
+        fig.dpi = old_dpi
+        fig.set_canvas(old_canvas)
+    width, height = fig.get_size_inches()
+    if box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
+        if fallback is None:
+            from IPython.core.pylabtools import retina_figure
+
+            return retina_figure(fig, base64=True, bbox_inches="tight")
+        return fallback(fig)
+    box = box.padded(mpl.rcParams["savefig.pad_inches"])
+    w, h = int(box.width * dpi), int(box.height * dpi)  # as Agg sizes the tight canvas
+    # as Agg draws the tight canvas: the box's lower-left corner at the image's lower-left
+    # corner, the fraction of a pixel that int() drops lost at the top
+    top, left = round(rgba.shape[0] - box.y0 * dpi - h), round(box.x0 * dpi)
+    out = np.empty((h, w, 4), np.uint8)
+    out[...] = np.round(np.asarray(mpl.colors.to_rgba(fig.get_facecolor())) * 255)
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + h, rgba.shape[0]), min(left + w, rgba.shape[1])
+    out[r0 - top:r1 - top, c0 - left:c1 - left] = rgba[r0:r1, c0:c1]
+    buf = io.BytesIO()
+    mpl.image.imsave(buf, out, format="png", dpi=dpi)
+    return b64encode(buf.getvalue()).decode("ascii"), {"width": w // 2, "height": h // 2}
 
 
 def _apply_style() -> None:
@@ -339,8 +395,8 @@ def heatmaps(
     ----------
     weights : array_like, shape ``(H, L_q, L_k)`` (e.g. the heads of a layer: wrapped into rows
         of ``ncols`` panels) or ``(R, H, L_q, L_k)`` (e.g. layers × heads: one row per ``R``).
-    x_labels, y_labels : key and query tokens, shared by all panels; tick labels are written on
-        the bottom panel of each column and the left column only (thinned beyond 40)
+    x_labels, y_labels : key and query tokens, shared by all panels; ticks and their labels
+        are on the bottom panel of each column and the left column only (thinned beyond 40)
     titles : one title per panel of a row (default ``head 1 … head H``)
     row_labels : one label per row of a 4-d input, written left of the row (e.g. ``layer 1``)
     vmin, vmax : the shared colour scale, as for :func:`heatmap` (default ``"auto"``)
@@ -397,7 +453,9 @@ def heatmaps(
         fig = plt.figure(figsize=(min(MAX_WIDTH, 1.0 + panel_size * n_cols),
                                   0.7 + (panel_size + 0.15) * n_rows), layout="constrained")
         room = 72 * 0.92 * panel_size
-    axes = np.asarray(fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True))
+    # not shared axes: the inner panels get no ticks at all (shared ones would draw every
+    # tick mark, unlabelled, on every panel: most of a 12-panel grid's drawing time)
+    axes = np.asarray(fig.subplots(n_rows, n_cols, squeeze=False))
     images, panels = [], []
     for p in range(n_panels):
         r, c = divmod(p, n_cols)
@@ -409,12 +467,15 @@ def heatmaps(
         if wrap or r == 0:
             ax.set_title(titles[p if wrap else c], fontsize=9)
         bottom = r == n_rows - 1 or (wrap and p + n_cols >= n_panels)
-        if bottom:
-            ax.tick_params(labelbottom=True)
+        if not bottom:
+            ax.set_xticks([])
+        else:
             step = 1 if x_labels is None else _set_ticks(ax, "x", x_labels, n_k, rotate=True,
                                                                length=room)
             ax.set_xlabel(xlabel if step == 1 else f"{xlabel} (every {_ordinal(step)})")
-        if c == 0:
+        if c != 0:
+            ax.set_yticks([])
+        else:
             step = 1 if y_labels is None else _set_ticks(ax, "y", y_labels, n_q, rotate=False,
                                                                length=room)
             ylab = ylabel if step == 1 else f"{ylabel} (every {_ordinal(step)})"
@@ -422,8 +483,8 @@ def heatmaps(
     for p in range(n_panels, n_rows * n_cols):
         axes.flat[p].set_visible(False)
     cbar = fig.colorbar(images[-1], ax=axes, label=_label(colorbar_label, note), shrink=0.8)
-    if suptitle:
-        fig.suptitle(suptitle)
+    if suptitle:  # wrapped where wider than the figure (not a canvas widened to fit it)
+        fig.suptitle(suptitle, wrap=True)
     return HeatmapGrid(fig, axes, panels, images, cbar, note)
 
 
