@@ -101,6 +101,15 @@ def test_encoder_decoder_lines_follow_the_weights_of_the_step():
     assert len(d.decoder_boxes) == 3 and "step 3" in d.alt and "'z'" in d.alt
     d1 = D.encoder_decoder(list("abcde"), w[0])
     assert d1.step == 0 and len(d1.decoder_boxes) == 2
+    # the weights are written below where the lines start: no line covers a label
+    labels = [t for t in d.ax.texts if t.get_text() in {f"{x:.2f}" for x in w[2]}]
+    assert len(labels) == 5
+    d.fig.canvas.draw()
+    renderer = d.fig.canvas.get_renderer()
+    label_top = max(t.get_window_extent(renderer).y1 for t in labels)
+    start = min(d.ax.transData.transform((ln.get_xdata()[0], ln.get_ydata()[0]))[1]
+                - ln.get_linewidth() / 2 * d.fig.dpi / 72 for ln in d.lines)
+    assert start > label_top
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

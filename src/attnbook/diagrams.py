@@ -551,14 +551,15 @@ def encoder_decoder(
                                     shrinkB=0))
         ax.text(cur, y_dec + 0.42, f"output $y_t$, t = {t}", ha="center", va="bottom",
                 fontsize=FONT)
-    # weighted lines into the context node
+    # weighted lines into the context node, each starting above its weight's label (a thick
+    # line rising past its neighbours' labels would cover them)
     lines = []
     for x, weight in zip(xs, a):
-        line = ax.plot([x, cur], [1.12, y_c - 0.16], color=COLORS["alpha"],
+        line = ax.plot([x, cur], [1.5, y_c - 0.16], color=COLORS["alpha"],
                        lw=7.0 * float(weight), alpha=float(min(1.0, 0.15 + 0.85 * weight)),
                        solid_capstyle="round")[0]
         lines.append(line)
-        ax.text(x + 0.08, 1.25, format(float(weight), ".2f"), ha="left", va="bottom",
+        ax.text(x, 1.12, format(float(weight), ".2f"), ha="center", va="bottom",
                 fontsize=SMALL, color=COLORS["alpha"])
     context = plt.Circle((cur, y_c), 0.16, facecolor="white", edgecolor=COLORS["c"], lw=1.4)
     _add(ax, context)
