@@ -119,8 +119,8 @@ test-python312: ## Unit tests on Python 3.12 too (the second Python requires-pyt
 	    --deselect tests/test_binder.py::test_runtime_txt_pins_the_python_the_tests_run_on; \
 	fi
 
-bench-notebooks: $(STAMP) ## Run All time, first control move and kernel peak memory per chapter (NB=path for one)
-	$(BIN)/python benchmarks/bench_notebooks.py $(NB)
+bench-notebooks: $(STAMP) ## Run All time, first control move and kernel peak memory per chapter (NB=path for one, REPEAT=3 for medians)
+	$(BIN)/python benchmarks/bench_notebooks.py $(NB) $(if $(REPEAT),--repeat $(REPEAT))
 
 clean: ## Remove the build output and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis
