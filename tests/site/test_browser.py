@@ -78,11 +78,16 @@ def browser():
 
 
 class PageProblems:
-    """Console errors, page errors and failed or blocked requests seen while a page is open."""
+    """Console errors, page errors and failed or blocked requests seen while a page is open,
+    and the requests still open (``pending``)."""
 
     def __init__(self, page, base: str):
         self.errors: list[str] = []
+        self.pending: set[str] = set()
         host = urlparse(base).netloc
+        page.on("request", lambda r: self.pending.add(r.url))
+        page.on("requestfinished", lambda r: self.pending.discard(r.url))
+        page.on("requestfailed", lambda r: self.pending.discard(r.url))
 
         def route(r):
             if urlparse(r.request.url).netloc == host or r.request.url.startswith(("data:", "blob:")):
@@ -107,6 +112,17 @@ def _open(browser, server, page_name: str):
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
         page.evaluate("() => MathJax.startup.promise")
     return context, page, problems
+
+
+def _network_idle(page, problems: PageProblems, timeout: float = 30_000) -> None:
+    """Wait for Playwright's "networkidle" (no request for 500 ms). On a long run it now and
+    then never fires although every request has finished; then it is enough that none is still
+    open (each test goes on to wait for what it checks: maths, frames)."""
+    try:
+        page.wait_for_load_state("networkidle", timeout=timeout)
+    except playwright_sync.TimeoutError:
+        assert not problems.pending, (f"requests still open after {timeout / 1000:.0f} s: "
+                                      f"{sorted(problems.pending)[:5]}")
 
 
 def _visible_frame(figure) -> bytes:
@@ -145,54 +161,58 @@ def _move(control):
 PAGES = _toc_files()
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_page_in_browser(browser, server, page_name):
-    context, page, problems = _open(browser, server, page_name)
+@pytest.fixture(scope="module", params=PAGES, ids=str)
+def desktop(request, browser, server):
+    """(page name, page, problems): a page of the book open at 1280 x 900 with its maths and
+    frames drawn, shared by the tests that look at it there (pytest runs them one after the
+    other, so each page is loaded once for all of them)."""
+    context, page, problems = _open(browser, server, request.param)
     try:
-        page.wait_for_load_state("networkidle")
-        expected = _interactive_figure_count(page_name) if page_name in CHAPTERS else 0
-        if expected:
-            page.wait_for_function(
-                f"() => document.querySelectorAll('.attnbook-interactive img').length >= {expected}",
-                timeout=30_000)
-        # maths rendered: MathJax containers present, no TeX left in the prose
-        if page.locator(".math").count():
-            assert page.locator("mjx-container").count() > 0, "MathJax rendered nothing"
-        prose = page.evaluate("""() => {
-            const a = document.querySelector('article') || document.body;
-            const c = a.cloneNode(true);
-            c.querySelectorAll('pre, code, mjx-container, script, .cell_input').forEach(e => e.remove());
-            return c.textContent; }""")
-        raw = RAW_TEX.search(prose)
-        assert raw is None, f"raw TeX left on the page: {prose[max(0, raw.start() - 40):raw.end() + 40]!r}"
-        # every image loaded
-        broken = page.evaluate("""() => [...document.querySelectorAll('article img')]
-            .filter(i => !(i.complete && i.naturalWidth > 0) && i.offsetParent !== null).map(i => i.src)""")
-        assert not broken, f"images that did not load: {broken}"
-        # every interactive figure rendered and responds to each of its controls
-        figures = page.locator(".attnbook-interactive")
-        assert figures.count() == expected, f"{figures.count()} interactive figures rendered, {expected} expected"
-        for i in range(expected):
-            figure = figures.nth(i)
-            figure.scroll_into_view_if_needed()
-            controls = figure.locator(":scope > :first-child > *")  # the row of controls
-            assert controls.count() >= 1, f"figure {i} has no controls"
-            for c in range(controls.count()):
-                control = controls.nth(c)
-                before = _visible_frame(figure)
-                move_back = _move(control)
-                page.wait_for_timeout(100)
-                after = _visible_frame(figure)
-                assert after != before, f"figure {i}, control {c}: moving it did not change the frame"
-                move_back()
-                page.wait_for_timeout(100)
-                assert _visible_frame(figure) == before, f"figure {i}, control {c}: moving back did not restore"
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.evaluate("() => window.scrollTo(0, 0)")
-        page.screenshot(path=SCREENSHOTS / f"{page_name.replace('/', '__')}.png", full_page=True)
-        assert not problems.errors, "\n".join(problems.errors)
+        _settled(page, request.param, problems)
+        yield request.param, page, problems
     finally:
         context.close()
+
+
+def test_page_in_browser(desktop):
+    page_name, page, problems = desktop
+    expected = _interactive_figure_count(page_name) if page_name in CHAPTERS else 0
+    # maths rendered: MathJax containers present, no TeX left in the prose
+    if page.locator(".math").count():
+        assert page.locator("mjx-container").count() > 0, "MathJax rendered nothing"
+    prose = page.evaluate("""() => {
+        const a = document.querySelector('article') || document.body;
+        const c = a.cloneNode(true);
+        c.querySelectorAll('pre, code, mjx-container, script, .cell_input').forEach(e => e.remove());
+        return c.textContent; }""")
+    raw = RAW_TEX.search(prose)
+    assert raw is None, f"raw TeX left on the page: {prose[max(0, raw.start() - 40):raw.end() + 40]!r}"
+    # every image loaded
+    broken = page.evaluate("""() => [...document.querySelectorAll('article img')]
+        .filter(i => !(i.complete && i.naturalWidth > 0) && i.offsetParent !== null).map(i => i.src)""")
+    assert not broken, f"images that did not load: {broken}"
+    # every interactive figure rendered and responds to each of its controls
+    figures = page.locator(".attnbook-interactive")
+    assert figures.count() == expected, f"{figures.count()} interactive figures rendered, {expected} expected"
+    for i in range(expected):
+        figure = figures.nth(i)
+        figure.scroll_into_view_if_needed()
+        controls = figure.locator(":scope > :first-child > *")  # the row of controls
+        assert controls.count() >= 1, f"figure {i} has no controls"
+        for c in range(controls.count()):
+            control = controls.nth(c)
+            before = _visible_frame(figure)
+            move_back = _move(control)
+            page.wait_for_timeout(100)
+            after = _visible_frame(figure)
+            assert after != before, f"figure {i}, control {c}: moving it did not change the frame"
+            move_back()
+            page.wait_for_timeout(100)
+            assert _visible_frame(figure) == before, f"figure {i}, control {c}: moving back did not restore"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=SCREENSHOTS / f"{page_name.replace('/', '__')}.png", full_page=True)
+    assert not problems.errors, "\n".join(problems.errors)
 
 
 # --- Readable at the column's width (second edition) -------------------------------------------
@@ -234,8 +254,8 @@ SCALE_CHECK = """() => [...document.querySelectorAll('article img')]
          `image shown at ${ratio.toFixed(2)}x (${Math.round(shown)} of ${Math.round(intended)} px): ${src}`)"""
 
 
-def _settled(page, page_name):
-    page.wait_for_load_state("networkidle", timeout=90_000)
+def _settled(page, page_name, problems):
+    _network_idle(page, problems)
     expected = _interactive_figure_count(page_name) if page_name in CHAPTERS else 0
     if expected:
         page.wait_for_function(
@@ -243,25 +263,20 @@ def _settled(page, page_name):
             timeout=30_000)
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_page_fits_the_column_at_1280(browser, server, page_name):
-    context, page, problems = _open(browser, server, page_name)
-    try:
-        _settled(page, page_name)
-        issues = page.evaluate(FIT_CHECK) + page.evaluate(SCALE_CHECK)
-        assert not issues, f"{len(issues)} things do not fit the column:\n" + "\n".join(issues)
-    finally:
-        context.close()
+def test_page_fits_the_column_at_1280(desktop):
+    _, page, _ = desktop
+    issues = page.evaluate(FIT_CHECK) + page.evaluate(SCALE_CHECK)
+    assert not issues, f"{len(issues)} things do not fit the column:\n" + "\n".join(issues)
 
 
 @pytest.mark.parametrize("page_name", PAGES)
 def test_page_does_not_scroll_sideways_on_a_phone(browser, server, page_name):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     page = context.new_page()
-    PageProblems(page, server)
+    problems = PageProblems(page, server)
     try:
         page.goto(f"{server}/{page_name}.html", wait_until="load")
-        _settled(page, page_name)
+        _settled(page, page_name, problems)
         if page.locator(".math").count():
             page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             page.evaluate("() => MathJax.startup.promise")
@@ -286,7 +301,7 @@ def _notebook_counts(page_name: str) -> dict:
 def test_hints_solutions_and_quiz_fold_and_open(browser, server, page_name):
     context, page, problems = _open(browser, server, page_name)
     try:
-        page.wait_for_load_state("networkidle")
+        _network_idle(page, problems)
         counts = _notebook_counts(page_name)
         for kind in ("hint", "solution"):
             assert page.locator(f"article details.{kind}").count() == counts[kind], kind
