@@ -51,7 +51,17 @@ browser: ## Make sure headless Chromium is there (installs Debian's chromium as 
 execute: $(STAMP) ## Re-run the notebooks in place and store their outputs (NB=path for one)
 	$(BIN)/python tools/execute_notebooks.py $(or $(NB),$(NOTEBOOKS))
 
-test: test-unit test-python312 test-widgets7 test-notebooks book pdf test-site ## Everything CI checks
+# The unit tests run while the venvs of test-python312 and test-widgets7 install and run their
+# tests (each keeps about one core busy; installs take turns: both write src/*.egg-info); the unit
+# tests' report follows theirs.
+test: $(STAMP) ## Everything CI checks
+	@mkdir -p _build
+	@$(MAKE) --no-print-directory test-unit > _build/test-unit.log 2>&1 & unit=$$!; \
+	echo "make test-unit  (at the same time as the next two; report below)"; \
+	$(MAKE) --no-print-directory test-python312 test-widgets7; others=$$?; \
+	wait $$unit; first=$$?; echo "--- make test-unit:"; cat _build/test-unit.log; \
+	exit $$(( first || others ))
+	$(MAKE) --no-print-directory test-notebooks book pdf test-site
 
 test-unit: $(STAMP) ## Unit and property tests of attnbook
 	$(PYTEST) tests --ignore=tests/site
