@@ -224,6 +224,8 @@ def test_inline_figure_with_something_outside_its_canvas_goes_to_ipython():
     fig.texts[0].set_x(0.5)  # now inside: drawn once here
     assert ab.plotting.retina_png(fig, fallback=lambda f: "ipython")[1]["width"] > 0
     assert ab.plotting.retina_png(plt.figure()) is None  # empty, as in IPython
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure, got Axes"):
+        ab.plotting.retina_png(ax)
     plt.close("all")
 
 

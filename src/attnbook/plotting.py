@@ -97,6 +97,8 @@ def retina_png(fig: Figure, fallback: Callable | None = None):
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     if not fig.axes and not fig.lines:
         return None
     dpi, old_dpi, old_canvas = 2 * fig.dpi, fig.dpi, fig.canvas
