@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml requirements.txt postBuild
 
 env: $(STAMP) ## Create .venv (if missing) and install attnbook with the book and test tools
 
-assets: $(STAMP) ## Fetch MathJax, require.js and the widget manager from the npm registry (needs npm)
+assets: $(STAMP) ## Fetch MathJax from the npm registry (needs npm)
 	$(BIN)/python tools/fetch_assets.py $(ASSETS) $(if $(NPM),--npm $(NPM))
 
 book: assets ## Build the website in _build/html from the notebooks' stored outputs

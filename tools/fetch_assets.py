@@ -2,13 +2,12 @@
 
     python tools/fetch_assets.py DEST [--npm PATH]
 
-The ipywidgets HTML manager (which draws the widgets from the state embedded in a page),
-require.js (which loads it) and MathJax (which typesets the maths) are taken from the npm
-registry with `npm pack`, checked against the integrity hashes pinned below, and unpacked into
-DEST (by default `_build/assets`, which `_config.yml` lists in `html_static_path`; the folder is
-not called `_static` because Jupyter Book would inject every .js file in such a folder into every
-page). They are never committed. Re-running is cheap: packages already unpacked with the right
-hash are kept.
+MathJax (which typesets the maths) is taken from the npm registry with `npm pack`, checked
+against the integrity hash pinned below, and unpacked into DEST (by default `_build/assets`,
+which `_config.yml` lists in `html_static_path`; the folder is not called `_static` because
+Jupyter Book would inject every .js file in such a folder into every page). It is never
+committed. Re-running is cheap: a package already unpacked with the right hash is kept. (The
+interactive figures need nothing from here: book/_site/static/attnbook-widgets.js draws them.)
 """
 
 from __future__ import annotations
@@ -26,14 +25,6 @@ from pathlib import Path
 
 # name@version -> (npm integrity, files to keep: folder in the package -> folder in DEST)
 PACKAGES = {
-    "@jupyter-widgets/html-manager@1.0.15": (
-        "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
-        {"dist": "html-manager/dist"},
-    ),
-    "requirejs@2.3.4": (
-        "sha512-qPD5gRrj6kGQ0ZySAJgqbArkaDqPMbQIT0zSZDkIv1mfA17w/tR2Faq5l2qqRf2CdQx6FWln9nUrgd2UDzb19A==",
-        {"require.js": "require.js"},
-    ),
     "mathjax@3.2.2": (
         "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
         {
@@ -46,7 +37,6 @@ PACKAGES = {
         },
     ),
 }
-SITE = Path(__file__).resolve().parents[1] / "book" / "_site"
 SKIP_SUFFIXES = (".map", ".LICENSE.txt")
 
 
@@ -93,8 +83,18 @@ def main() -> int:
         sys.exit("npm is needed to fetch the widget and MathJax assets (install Node.js/npm)")
     for spec, (want, keep) in PACKAGES.items():
         fetch(spec, want, keep, args.dest, args.npm)
-    # Our own small script (require.js configuration) ships with the repository.
-    shutil.copy2(SITE / "widgets-config.js", args.dest / "widgets-config.js")
+    # What earlier versions fetched (the ipywidgets HTML manager, require.js) and copied (their
+    # configuration): the pages no longer load them (book/_site/static/attnbook-widgets.js
+    # draws the widgets), so they must not be published with the site either.
+    for old in ("html-manager", "require.js", "widgets-config.js"):
+        stale = args.dest / old
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    for stamp in (args.dest / ".stamps").glob("*.json"):
+        if json.loads(stamp.read_text()).get("spec") not in PACKAGES:
+            stamp.unlink()
     size = sum(f.stat().st_size for f in args.dest.rglob("*") if f.is_file())
     print(f"assets in {args.dest}: {size / 1e6:.1f} MB")
     return 0

@@ -128,8 +128,8 @@ def _network_idle(page, problems: PageProblems, timeout: float = 30_000) -> None
 def _visible_frame(figure) -> bytes:
     """A screenshot (PNG bytes) of the one frame image an interactive figure shows now.
 
-    Frames are compared by their pixels: the widget manager renders an Image widget through a
-    fresh blob: URL every time its view is shown, so URLs do not identify frames.
+    Frames are compared by their pixels, which is what a reader sees (the page's player,
+    book/_site/static/attnbook-widgets.js, shows each frame from a data: URL).
     """
     frames = figure.locator("img").filter(visible=True)
     assert frames.count() == 1, f"expected one visible frame, found {frames.count()}"
@@ -149,13 +149,13 @@ def _move(control):
         start = next(i for i in range(n) if "mod-active" in (buttons.nth(i).get_attribute("class") or ""))
         buttons.nth((start + 1) % n).click()
         return lambda: buttons.nth(start).click()
-    handle = control.locator(".noUi-handle")  # a slider: keyboard steps on its handle
-    assert handle.count() == 1, f"unknown kind of control: {control.get_attribute('class')}"
-    at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    slider = control.locator("input[type=range]")  # a slider: keyboard steps, as a reader's
+    assert slider.count() == 1, f"unknown kind of control: {control.get_attribute('class')}"
+    at_end = slider.evaluate("s => s.value === s.max")
     forward, backward = ("ArrowLeft", "ArrowRight") if at_end else ("ArrowRight", "ArrowLeft")
-    handle.focus()
-    handle.press(forward)
-    return lambda: (handle.focus(), handle.press(backward))
+    slider.focus()
+    slider.press(forward)
+    return lambda: (slider.focus(), slider.press(backward))
 
 
 PAGES = _toc_files()

@@ -47,6 +47,10 @@ def test_chapter_page_contains_its_figures_and_an_interactive_figure(page):
     assert 'application/vnd.jupyter.widget-state+json' in html
     assert 'application/vnd.jupyter.widget-view+json' in html
     assert re.search(r'"Image(Model|View)"', html), "no embedded image frames"
+    # drawn by the book's own player, not the ipywidgets HTML manager (3.6 MB), so the controls
+    # can be used about as soon as the page's text is there (test_interactive_time.py)
+    assert re.search(r'<script[^>]+src="[^"]*_static/attnbook-widgets\.js', html)
+    assert "embed-amd" not in html and "require.js" not in html
     # maths is present as TeX for MathJax, and no cell errored
     assert "math notranslate" in html
     assert "Traceback" not in html and 'class="output traceback' not in html
