@@ -80,12 +80,13 @@ def main() -> int:
     parser.add_argument("--npm", default=shutil.which("npm"))
     args = parser.parse_args()
     if not args.npm:
-        sys.exit("npm is needed to fetch the widget and MathJax assets (install Node.js/npm)")
+        sys.exit("npm is needed to fetch MathJax (install Node.js/npm)")
     for spec, (want, keep) in PACKAGES.items():
         fetch(spec, want, keep, args.dest, args.npm)
     # What earlier versions fetched (the ipywidgets HTML manager, require.js) and copied (their
     # configuration): the pages no longer load them (book/_site/static/attnbook-widgets.js
-    # draws the widgets), so they must not be published with the site either.
+    # draws the widgets), so they go from here. (A site built before keeps its copies in
+    # _build/html/_static until `make clean`; a fresh build has none.)
     for old in ("html-manager", "require.js", "widgets-config.js"):
         stale = args.dest / old
         if stale.is_dir():

@@ -3,8 +3,10 @@
 Jupyter Book 1 sets up sphinx-thebe and sphinx-togglebutton twice, so every page carries their
 inline scripts twice; the second ``const THEBE_JS_URL = ...`` is a page error in the browser
 ("Identifier 'THEBE_JS_URL' has already been declared"). This drops exact duplicate scripts from
-each page's script list. It also adds ``static/attnbook.css`` (folded exercises and quizzes, and
-print rules for the PDF).
+each page's script list. It also adds ``static/`` to the site: ``attnbook.css`` (code at the
+column's width, folded exercises and quizzes, the interactive figures' controls, print rules for
+the PDF) and ``attnbook-widgets.js``, the player that draws the interactive figures from the
+widget state the notebooks store (``_config.yml`` loads it on the pages with widgets).
 
 The book's own build executes nothing (``_config.yml``: the pages show the stored outputs that
 ``make execute`` wrote). Should a build execute notebooks anyway, this extension sets
@@ -20,7 +22,7 @@ import json
 import os
 from pathlib import Path
 
-STATIC = Path(__file__).parent / "static"  # attnbook.css: exercises, quizzes, print rules
+STATIC = Path(__file__).parent / "static"  # attnbook.css, attnbook-widgets.js
 
 
 def _key(js) -> tuple:

@@ -6,7 +6,8 @@ level per control). Each control's ``index`` is linked to its level of stacks wi
 ``ipywidgets.jslink``, a link that lives in the browser. The notebook stores the widget state, the
 book embeds it in the page, and the page swaps frames when the reader moves a control (a small
 player, ``book/_site/static/attnbook-widgets.js``, draws these widgets from the stored state;
-JupyterLab and Colab use their own widget managers). All the numbers in a frame come from Python; the browser only chooses which frame shows.
+JupyterLab and Colab use their own widget managers). All the numbers in a frame come from
+Python; the browser only chooses which frame shows.
 
 When frames are drawn (one code path, two schedules):
 

@@ -151,10 +151,15 @@ def _move(control):
         return lambda: buttons.nth(start).click()
     slider = control.locator("input[type=range]")  # a slider: keyboard steps, as a reader's
     assert slider.count() == 1, f"unknown kind of control: {control.get_attribute('class')}"
+    box = slider.bounding_box()
+    assert box and box["width"] >= 60, f"a slider too narrow to use: {box}"
+    readout = control.locator(".widget-readout")
+    shown = readout.inner_text()
     at_end = slider.evaluate("s => s.value === s.max")
     forward, backward = ("ArrowLeft", "ArrowRight") if at_end else ("ArrowRight", "ArrowLeft")
     slider.focus()
     slider.press(forward)
+    assert readout.inner_text() != shown, "the slider's readout did not follow it"
     return lambda: (slider.focus(), slider.press(backward))
 
 
@@ -199,6 +204,7 @@ def test_page_in_browser(desktop):
         figure.scroll_into_view_if_needed()
         controls = figure.locator(":scope > :first-child > *")  # the row of controls
         assert controls.count() >= 1, f"figure {i} has no controls"
+        solo = []  # the frame with only control c moved
         for c in range(controls.count()):
             control = controls.nth(c)
             before = _visible_frame(figure)
@@ -206,9 +212,24 @@ def test_page_in_browser(desktop):
             page.wait_for_timeout(100)
             after = _visible_frame(figure)
             assert after != before, f"figure {i}, control {c}: moving it did not change the frame"
+            solo.append(after)
             move_back()
             page.wait_for_timeout(100)
             assert _visible_frame(figure) == before, f"figure {i}, control {c}: moving back did not restore"
+        if controls.count() > 1:
+            # All controls moved, then all but the last moved back: the frame must be the one with
+            # only the last moved, so the frames behind hidden branches followed the last control.
+            first = _visible_frame(figure)
+            backs = [_move(controls.nth(c)) for c in range(controls.count())]
+            for back in backs[:-1]:
+                back()
+            page.wait_for_timeout(100)
+            assert _visible_frame(figure) == solo[-1], (
+                f"figure {i}: after moving every control and all but the last back, the frame is "
+                "not the one with only the last control moved")
+            backs[-1]()
+            page.wait_for_timeout(100)
+            assert _visible_frame(figure) == first, f"figure {i}: moving every control back did not restore"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=SCREENSHOTS / f"{page_name.replace('/', '__')}.png", full_page=True)

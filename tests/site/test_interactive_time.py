@@ -1,8 +1,8 @@
 """Time to interactive of every chapter on the built website, against a plain text page.
 
 A chapter is interactive when its first interactive figure shows a frame (the page's player,
-``book/_site/static/attnbook-widgets.js``, has drawn it, so its controls can be moved); the plain text page (the notation page) when
-its load event has fired. Both are read in the page from the navigation's start
+``book/_site/static/attnbook-widgets.js``, has drawn it, so its controls can be moved); the
+plain text page (the notation page) when its load event has fired. Both are read in the page from the navigation's start
 (``performance.now()``, recorded by a predicate polled on every animation frame), served from
 127.0.0.1 with the network cut off like the other browser tests. Each chapter is loaded
 ``LOADS`` times and the text page ``TEXT_LOADS`` times in one browser, and the medians are

@@ -4,19 +4,26 @@
    <script type="application/vnd.jupyter.widget-state+json">, with one widget-view script where
    each output goes). An interactive figure is a few kinds of widget: boxes, a tree of Stacks of
    Image frames, SelectionSlider / Dropdown / ToggleButtons controls whose `index` is jslinked
-   to the Stacks' `selected_index`, and HTML lines. This script draws exactly those from the
-   state, and moves the links in the page, as the ipywidgets HTML manager would — in a few
-   kilobytes and a few milliseconds, where the manager's 3.6 MB bundle took about a second of
-   the page's main thread before the first control could be used.
+   to the Stacks' `selected_index`, and HTML lines; a live figure (attnbook.live_figure) adds
+   Text, Textarea or slider controls that only a kernel can act on, shown here with their
+   values. This script draws those from the state, and moves the links in the page, as the
+   ipywidgets HTML manager would — in a few kilobytes and a few milliseconds, where the
+   manager's 3.6 MB bundle took about a second of the page's main thread before the first
+   control could be used.
 
    Every number and every frame still comes from the stored state (from Python); the page only
-   chooses which frame shows. A widget kind the book does not use is drawn as an empty box, and
-   the page says so in its console (the browser tests fail on it). */
+   chooses which frame shows. A widget kind it cannot draw, or state it cannot find, is drawn as
+   an empty box and reported in the console (the browser tests fail on any console error); one
+   figure that fails does not stop the others. */
 (function () {
   "use strict";
 
+  if (window.attnbookWidgets) return;  // loaded twice: draw once
+  window.attnbookWidgets = true;
+
   var REF = "IPY_MODEL_";
   var models = {};
+  var serial = 0;  // ids that tie labels to their controls
 
   function Model(id, spec) {
     this.id = id;
@@ -33,14 +40,22 @@
   Model.prototype.set = function (key, value) {
     if (this.state[key] === value) return;
     this.state[key] = value;
-    this.listeners.forEach(function (listen) { listen(key, value); });
+    this.listeners.forEach(function (listen) {
+      try {
+        listen(key, value);
+      } catch (err) {  // one view that fails must not stop the others following this model
+        console.error("attnbook widgets: " + err);
+      }
+    });
   };
   Model.prototype.on = function (key, listen) {
     this.listeners.push(function (k, v) { if (k === key) listen(v); });
   };
 
   function model(ref) {
-    return typeof ref === "string" ? models[ref.replace(REF, "")] : undefined;
+    var found = typeof ref === "string" ? models[ref.replace(REF, "")] : undefined;
+    if (ref && !found) console.error("attnbook widgets: no state for " + ref);
+    return found;
   }
 
   function element(tag, className, parent) {
@@ -61,7 +76,9 @@
         }
       });
     }
-    (m.state._dom_classes || []).forEach(function (c) { el.classList.add(c); });
+    (m.state._dom_classes || []).forEach(function (c) {
+      c.split(/\s+/).forEach(function (name) { if (name) el.classList.add(name); });
+    });
   }
 
   function styleOf(m) {
@@ -69,18 +86,28 @@
     return style ? style.state : {};
   }
 
-  // A control's row: its description, then the control itself.
-  function labelled(m, kind) {
+  // A control's row: its description, then the control itself (`control(row)` makes it; the
+  // label is tied to it, so clicking the label focuses the control).
+  function labelled(m, kind, control) {
     var row = element("div", "widget-inline widget-" + kind);
     var text = m.state.description;
-    if (text) {
-      var label = element("label", "widget-label", row);
+    var label = text ? element("label", "widget-label", row) : null;
+    var input = control(row);
+    input.id = "attnbook-widget-" + (++serial);
+    if (label) {
+      label.htmlFor = input.id;
       label.textContent = text;
       var width = styleOf(m).description_width;
       if (width && width !== "initial") label.style.width = width;
       if (m.state.tooltip) label.title = m.state.tooltip;
     }
-    return row;
+    if (m.state.tooltip) input.title = m.state.tooltip;
+    input.disabled = !!m.state.disabled;
+    return { row: row, input: input };
+  }
+
+  function make(tag, className) {
+    return function (row) { return element(tag, className, row); };
   }
 
   var draw = {
@@ -90,16 +117,17 @@
 
     StackModel: function (m) {
       // Only the selected child is built and shown (as ipywidgets 8 does); the others are built
-      // the first time a control reaches them, and kept.
+      // the first time a control reaches them, and kept, hidden by a class (so that a child's
+      // own layout keeps its `display`).
       var el = element("div", "widget-box widget-stack");
       var built = {};
       function show(index) {
-        Object.keys(built).forEach(function (i) { built[i].style.display = "none"; });
-        if (index === null || index === undefined) return;
-        var ref = m.state.children[index];
-        if (ref === undefined) return;
-        if (!built[index]) built[index] = el.appendChild(view(ref));
-        built[index].style.display = "";
+        Object.keys(built).forEach(function (i) {
+          built[i].classList.toggle("attnbook-hidden", Number(i) !== index);
+        });
+        var ref = (m.state.children || [])[index];
+        if (index === null || index === undefined || ref === undefined || built[index]) return;
+        built[index] = el.appendChild(view(ref));
       }
       show(m.state.selected_index);
       m.on("selected_index", show);
@@ -114,30 +142,27 @@
       }
       if (m.state.width) el.setAttribute("width", m.state.width);
       if (m.state.height) el.setAttribute("height", m.state.height);
-      el.alt = "";
+      el.alt = "figure";  // an interactive figure says which setting it shows (describe())
       return el;
     },
 
     HTMLModel: function (m) {
-      var row = labelled(m, "html");
-      var content = element("div", "widget-html-content", row);
-      content.innerHTML = m.state.value || "";
-      return row;
+      var content = labelled(m, "html", make("div", "widget-html-content"));
+      content.input.innerHTML = m.state.value || "";
+      content.input.setAttribute("aria-live", "polite");  // a readout line under a figure
+      return content.row;
     },
 
     SelectionSliderModel: function (m) {
-      var row = labelled(m, "slider");
       var labels = m.state._options_labels || [];
-      var input = element("input", "widget-range", row);
+      var slider = labelled(m, "slider", make("input", "widget-range"));
+      var input = slider.input;
       input.type = "range";
       input.min = 0;
       input.max = Math.max(labels.length - 1, 0);
       input.step = 1;
-      input.value = m.state.index;
-      input.disabled = !!m.state.disabled;
-      var readout = element("span", "widget-readout", row);
+      var readout = element("span", "widget-readout", slider.row);
       if (m.state.readout === false) readout.style.display = "none";
-      if (m.state.description) input.setAttribute("aria-label", m.state.description);
       function show(index) {
         input.value = index;
         readout.textContent = labels[index];
@@ -146,28 +171,27 @@
       show(m.state.index);
       input.addEventListener("input", function () { m.set("index", Number(input.value)); });
       m.on("index", show);
-      return row;
+      return slider.row;
     },
 
     DropdownModel: function (m) {
-      var row = labelled(m, "dropdown");
-      var select = element("select", "", row);
+      var menu = labelled(m, "dropdown", make("select", ""));
+      var select = menu.input;
       (m.state._options_labels || []).forEach(function (text, i) {
         var option = element("option", "", select);
         option.textContent = text;
         option.value = String(i);
       });
-      select.disabled = !!m.state.disabled;
-      if (m.state.description) select.setAttribute("aria-label", m.state.description);
-      select.selectedIndex = m.state.index;
+      function show(index) { select.selectedIndex = index === null ? -1 : index; }
+      show(m.state.index);
       select.addEventListener("change", function () { m.set("index", select.selectedIndex); });
-      m.on("index", function (index) { select.selectedIndex = index; });
-      return row;
+      m.on("index", show);
+      return menu.row;
     },
 
     ToggleButtonsModel: function (m) {
-      var row = labelled(m, "toggle-buttons");
-      var group = element("div", "widget-toggle-buttons-group", row);
+      var toggles = labelled(m, "toggle-buttons", make("div", "widget-toggle-buttons-group"));
+      var group = toggles.input;
       group.setAttribute("role", "group");
       if (m.state.description) group.setAttribute("aria-label", m.state.description);
       var tips = m.state.tooltips || [];
@@ -188,33 +212,64 @@
       }
       show(m.state.index);
       m.on("index", show);
-      return row;
+      return toggles.row;
     },
 
-    // A live figure's text boxes: shown with their value; on the website no kernel redraws the
+    // A live figure's controls: shown with their values; on the website no kernel redraws the
     // figure (the figure's note says so).
     TextModel: function (m) {
-      var row = labelled(m, "text");
-      var input = element("input", "", row);
-      input.type = "text";
-      input.value = m.state.value || "";
-      input.placeholder = m.state.placeholder || "";
-      input.disabled = !!m.state.disabled;
-      if (m.state.description) input.setAttribute("aria-label", m.state.description);
-      return row;
+      var text = labelled(m, "text", make("input", ""));
+      text.input.type = "text";
+      text.input.value = m.state.value || "";
+      text.input.placeholder = m.state.placeholder || "";
+      return text.row;
     },
 
     TextareaModel: function (m) {
-      var row = labelled(m, "textarea");
-      var area = element("textarea", "", row);
-      area.value = m.state.value || "";
-      area.rows = m.state.rows || 3;
-      area.placeholder = m.state.placeholder || "";
-      area.disabled = !!m.state.disabled;
-      if (m.state.description) area.setAttribute("aria-label", m.state.description);
-      return row;
-    }
+      var text = labelled(m, "textarea", make("textarea", ""));
+      text.input.value = m.state.value || "";
+      text.input.rows = m.state.rows || 3;
+      text.input.placeholder = m.state.placeholder || "";
+      return text.row;
+    },
+
+    IntSliderModel: function (m) { return numberSlider(m); },
+    FloatSliderModel: function (m) { return numberSlider(m); }
   };
+
+  function numberSlider(m) {
+    var slider = labelled(m, "slider", make("input", "widget-range"));
+    slider.input.type = "range";
+    slider.input.min = m.state.min;
+    slider.input.max = m.state.max;
+    slider.input.step = m.state.step;
+    slider.input.value = m.state.value;
+    var readout = element("span", "widget-readout", slider.row);
+    readout.textContent = String(m.state.value);
+    slider.input.addEventListener("input", function () {
+      readout.textContent = slider.input.value;
+    });
+    return slider.row;
+  }
+
+  // An interactive figure's frame says which setting it shows: "figure for temperature τ: 1,
+  // scores: scaled" (its controls are the first row of the figure's box).
+  function describe(figure, m) {
+    var row = model((m.state.children || [])[0]);
+    var controls = row ? (row.state.children || []).map(model).filter(Boolean) : [];
+    function update() {
+      var parts = controls.map(function (c) {
+        var labels = c.state._options_labels || [];
+        return (c.state.description || "setting") + ": " + labels[c.state.index];
+      });
+      var text = "figure for " + parts.join(", ");
+      Array.prototype.forEach.call(figure.querySelectorAll("img"), function (img) {
+        img.alt = text;
+      });
+    }
+    update();
+    controls.forEach(function (c) { c.on("index", update); });
+  }
 
   function box(m, kind) {
     var el = element("div", "widget-box " + kind);
@@ -224,10 +279,7 @@
 
   function view(ref) {
     var m = model(ref);
-    if (!m) {
-      console.error("attnbook widgets: no state for " + ref);
-      return element("div", "widget-missing");
-    }
+    if (!m) return element("div", "widget-missing");
     var drawer = draw[m.name];
     if (!drawer) {
       console.error("attnbook widgets: cannot draw a " + m.name);
@@ -236,6 +288,12 @@
     var el = drawer(m);
     el.classList.add("jupyter-widgets");
     applyLayout(el, m);
+    if (el.classList.contains("attnbook-interactive")) describe(el, m);
+    if (el.classList.contains("attnbook-live")) {  // its figure is for the values shown
+      Array.prototype.forEach.call(el.querySelectorAll("img"), function (img) {
+        img.alt = "figure for the values in the controls above";
+      });
+    }
     return el;
   }
 
@@ -253,8 +311,12 @@
     var holders = document.querySelectorAll(
       'script[type="application/vnd.jupyter.widget-state+json"]');
     Array.prototype.forEach.call(holders, function (holder) {
-      var state = JSON.parse(holder.textContent).state || {};
-      Object.keys(state).forEach(function (id) { models[id] = new Model(id, state[id]); });
+      try {
+        var state = JSON.parse(holder.textContent).state || {};
+        Object.keys(state).forEach(function (id) { models[id] = new Model(id, state[id]); });
+      } catch (err) {
+        console.error("attnbook widgets: unreadable widget state: " + err);
+      }
     });
     Object.keys(models).forEach(function (id) {
       var m = models[id];
@@ -262,17 +324,15 @@
     });
     var views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
     Array.prototype.forEach.call(views, function (script) {
-      var id = JSON.parse(script.textContent).model_id;
-      if (!models[id] || !script.parentElement) return;
       var area = document.createElement("div");
       area.className = "widget-subarea";
-      try {
-        area.appendChild(view(REF + id));
-      } catch (err) {  // one figure that cannot be drawn must not stop the others
-        console.error("attnbook widgets: could not draw " + id + ": " + err);
+      try {  // one figure that cannot be drawn must not stop the others
+        area.appendChild(view(REF + JSON.parse(script.textContent).model_id));
+      } catch (err) {
+        console.error("attnbook widgets: could not draw a widget: " + err);
         return;
       }
-      script.parentElement.insertBefore(area, script);
+      if (script.parentElement) script.parentElement.insertBefore(area, script);
     });
   }
 
