@@ -141,7 +141,20 @@
         el.src = "data:image/" + (m.state.format || "png") + ";base64," + value.base64;
       }
       if (m.state.width) el.setAttribute("width", m.state.width);
-      if (m.state.height) el.setAttribute("height", m.state.height);
+      if (m.state.height) {
+        el.setAttribute("height", m.state.height);
+      } else if (m.state.width && value && value.base64 && m.state.format === "png") {
+        // the frame's height before it is decoded (from the PNG header's size), so that a
+        // frame shown for the first time does not make the page jump
+        var head = atob(value.base64.slice(0, 32));
+        var size = function (at) {
+          return ((head.charCodeAt(at) << 24) | (head.charCodeAt(at + 1) << 16) |
+                  (head.charCodeAt(at + 2) << 8) | head.charCodeAt(at + 3)) >>> 0;
+        };
+        if (head.slice(12, 16) === "IHDR" && size(16) > 0) {
+          el.setAttribute("height", String(Math.round(Number(m.state.width) * size(20) / size(16))));
+        }
+      }
       el.alt = "figure";  // an interactive figure says which setting it shows (describe())
       return el;
     },
