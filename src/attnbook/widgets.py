@@ -685,8 +685,8 @@ def live_figure(
     Returns
     -------
     LiveFigure (an ``ipywidgets.VBox``). On the static site it shows the figure for the controls'
-    initial values and a note that it needs a live kernel; use :func:`interactive_figure` for
-    figures that must respond on the website.
+    initial values, its boxes read-only, and a note that it needs a live kernel; use
+    :func:`interactive_figure` for figures that must respond on the website.
     """
     if not callable(draw):
         raise TypeError(f"draw must be callable, got {type(draw).__name__}")

@@ -265,6 +265,25 @@
     return slider.row;
   }
 
+  // A live figure (attnbook.live_figure: controls, a status line, the figure, a note) needs a
+  // kernel to redraw. Here its figure is the one for the values shown, its boxes are read-only
+  // and its status line ("Type, then press Enter ... to redraw") is hidden: nothing would redraw.
+  function live(el) {
+    Array.prototype.forEach.call(el.querySelectorAll("img"), function (img) {
+      img.alt = "figure for the values in the controls above";
+    });
+    Array.prototype.forEach.call(el.querySelectorAll("input, textarea"), function (box) {
+      if (box.type === "range") {
+        box.disabled = true;
+      } else {
+        box.readOnly = true;
+      }
+      box.title = "Run the notebook to change this: the figure is redrawn by Python";
+    });
+    var status = el.children[1];
+    if (status && status.classList.contains("widget-html")) status.style.display = "none";
+  }
+
   // An interactive figure's frame says which setting it shows: "figure for temperature τ: 1,
   // scores: scaled" (its controls are the first row of the figure's box).
   function describe(figure, m) {
@@ -302,11 +321,7 @@
     el.classList.add("jupyter-widgets");
     applyLayout(el, m);
     if (el.classList.contains("attnbook-interactive")) describe(el, m);
-    if (el.classList.contains("attnbook-live")) {  // its figure is for the values shown
-      Array.prototype.forEach.call(el.querySelectorAll("img"), function (img) {
-        img.alt = "figure for the values in the controls above";
-      });
-    }
+    if (el.classList.contains("attnbook-live")) live(el);
     return el;
   }
 
