@@ -2,15 +2,15 @@
 
 A chapter is interactive when its first interactive figure shows a frame (the page's player,
 ``book/_site/static/attnbook-widgets.js``, has drawn it, so its controls can be moved); the
-plain text page (the notation page) when its load event has fired. Both are read in the page from the navigation's start
-(``performance.now()``, recorded by a predicate polled on every animation frame), served from
-127.0.0.1 with the network cut off like the other browser tests. Each chapter is loaded
-``LOADS`` times and the text page ``TEXT_LOADS`` times in one browser, and the medians are
-compared as a ratio measured in the same run. The test asserts that every chapter becomes
-interactive (a frame shows, offline); the times and ratios — the target is within
-``TARGET_RATIO`` × the text page's time — are written to ``_build/time_to_interactive.json``
-and printed, not asserted: the project's tests never assert wall-clock times (a loaded machine
-would fail them), so the ratio is a measurement to report.
+plain text page (the notation page) when its load event has fired. Both are read in the page
+from the navigation's start (``performance.now()``, recorded by a predicate polled on every
+animation frame), served from 127.0.0.1 with the network cut off like the other browser tests.
+Each chapter is loaded ``LOADS`` times and the text page ``TEXT_LOADS`` times in one browser,
+and the medians are compared as a ratio measured in the same run. The test asserts that every
+chapter becomes interactive (a frame shows, offline); the times and ratios — the target is
+within ``TARGET_RATIO`` × the text page's time — are written to
+``_build/time_to_interactive.json`` and printed, not asserted: the project's tests never assert
+wall-clock times (a loaded machine would fail them), so the ratio is a measurement to report.
 """
 
 from __future__ import annotations
