@@ -49,7 +49,7 @@ def figures_before_maths(app, pagename, templatename, context, doctree) -> None:
     """Put the widget player (``attnbook-widgets.js``) before MathJax in the page's scripts.
 
     Both are deferred, so they run in document order once the page is parsed. myst-nb adds the
-    player after MathJax; moved before it, the figures are drawn before MathJax's 1.3-MB script
+    player after MathJax; moved before it, the figures are drawn before MathJax's 1.2-MB script
     is evaluated and the page typeset, and their first frames show about a second sooner on
     long chapters (time to interactive, tests/site/test_interactive_time.py)."""
     scripts = context.get("script_files")
