@@ -25,11 +25,14 @@ from pathlib import Path
 STATIC = Path(__file__).parent / "static"  # attnbook.css, attnbook-widgets.js
 
 
-def _key(js) -> tuple:
+def _filename(js) -> str:
     # Inline scripts come with a filename of None or "" depending on who added them.
+    return str(getattr(js, "filename", js) or "")
+
+
+def _key(js) -> tuple:
     attributes = getattr(js, "attributes", None) or {}
-    filename = getattr(js, "filename", js) or ""
-    return (str(filename), tuple(sorted((k, str(v)) for k, v in attributes.items())))
+    return (_filename(js), tuple(sorted((k, str(v)) for k, v in attributes.items())))
 
 
 def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -55,7 +58,7 @@ def figures_before_maths(app, pagename, templatename, context, doctree) -> None:
     scripts = context.get("script_files")
     if not scripts:
         return
-    names = [str(getattr(js, "filename", js) or "") for js in scripts]
+    names = [_filename(js) for js in scripts]
     player = next((i for i, n in enumerate(names) if n.endswith("attnbook-widgets.js")), None)
     maths = next((i for i, n in enumerate(names) if "mathjax" in n and n.endswith(".js")), None)
     if player is not None and maths is not None and player > maths:

@@ -168,14 +168,8 @@
 
     SelectionSliderModel: function (m) {
       var labels = m.state._options_labels || [];
-      var slider = labelled(m, "slider", make("input", "widget-range"));
-      var input = slider.input;
-      input.type = "range";
-      input.min = 0;
-      input.max = Math.max(labels.length - 1, 0);
-      input.step = 1;
-      var readout = element("span", "widget-readout", slider.row);
-      if (m.state.readout === false) readout.style.display = "none";
+      var slider = rangeRow(m, 0, Math.max(labels.length - 1, 0), 1);
+      var input = slider.input, readout = slider.readout;
       function show(index) {
         input.value = index;
         readout.textContent = labels[index];
@@ -246,21 +240,28 @@
       return text.row;
     },
 
-    IntSliderModel: function (m) { return numberSlider(m); },
-    FloatSliderModel: function (m) { return numberSlider(m); }
+    IntSliderModel: numberSlider,
+    FloatSliderModel: numberSlider
   };
 
-  function numberSlider(m) {
+  // A slider's row: description, <input type=range>, readout (hidden if `readout` is off).
+  function rangeRow(m, min, max, step) {
     var slider = labelled(m, "slider", make("input", "widget-range"));
     slider.input.type = "range";
-    slider.input.min = m.state.min;
-    slider.input.max = m.state.max;
-    slider.input.step = m.state.step;
+    slider.input.min = min;
+    slider.input.max = max;
+    slider.input.step = step;
+    slider.readout = element("span", "widget-readout", slider.row);
+    if (m.state.readout === false) slider.readout.style.display = "none";
+    return slider;
+  }
+
+  function numberSlider(m) {
+    var slider = rangeRow(m, m.state.min, m.state.max, m.state.step);
     slider.input.value = m.state.value;
-    var readout = element("span", "widget-readout", slider.row);
-    readout.textContent = String(m.state.value);
+    slider.readout.textContent = String(m.state.value);
     slider.input.addEventListener("input", function () {
-      readout.textContent = slider.input.value;
+      slider.readout.textContent = slider.input.value;
     });
     return slider.row;
   }
