@@ -139,6 +139,21 @@ def test_predict_runs_each_distinct_string_once_in_any_order(shipped):
         shipped.predict(["1.1.2000", "23 November 2026", ""])
 
 
+def test_predict_runs_its_batches_on_every_core_bit_for_bit(shipped, monkeypatch):
+    """The batches run on a thread per core; each is computed alone, so the outputs and
+    confidences are the same bit for bit as on one core."""
+    import attnbook._blas as B
+
+    texts = D.test_set(6, seed=3)[0]
+    assert len(set(texts)) > 8 * 4  # several batches of 8
+    parallel = shipped.predict_checked(texts, batch_size=8)
+    monkeypatch.setattr(B, "_cores", lambda: 1)
+    serial = shipped.predict_checked(texts, batch_size=8)
+    assert [r.output for r in parallel] == [r.output for r in serial]
+    np.testing.assert_array_equal([r.confidence for r in parallel],
+                                  [r.confidence for r in serial])
+
+
 def test_reading_part_of_the_weights_file():
     """load, the log and checkpoint_steps read only their members."""
     every = M.DateModel.checkpoints()

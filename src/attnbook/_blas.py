@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import threadpoolctl
@@ -64,3 +66,29 @@ def one_blas_thread():
 def blas_threads() -> list[int]:
     """The current number of threads of each BLAS library loaded (for tests and diagnostics)."""
     return [lib.num_threads for lib in _blas_controller().select(user_api="blas").lib_controllers]
+
+
+def on_every_core(work, items) -> None:
+    """Apply ``work`` to every item of ``items``, on a pool of one thread per core.
+
+    numpy releases the GIL in ``exp`` and matrix products, so threads use all cores — for the
+    element-wise passes too, which numpy itself runs on one core. BLAS is limited to one thread
+    meanwhile: BLAS threads on top of the pool's would fight for the same cores. ``work`` must
+    not depend on the order the items run in (each item's result is the same either way).
+    """
+    items = list(items)
+    workers = min(_cores(), len(items))
+    if workers < 2:
+        for item in items:
+            work(item)
+        return
+    with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(work, items):  # re-raises the first error of an item
+            pass
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

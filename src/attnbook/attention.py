@@ -19,12 +19,10 @@ Conventions (the book's notation page explains them):
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._blas import one_blas_thread
+from ._blas import on_every_core
 from ._checks import (
     as_float_array,
     bool_mask,
@@ -208,7 +206,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
          output[i][rows], None if weights is None else weights[i][rows])
         for i, rows in _tiles(batch, L_q, L_k)
     ]
-    _run_in_parallel(lambda t: _attention_tile(*t, **tile), tiles)
+    on_every_core(lambda t: _attention_tile(*t, **tile), tiles)
     return _as(output, out_dtype), _as(weights, w_dtype)
 
 
@@ -275,30 +273,6 @@ def _scores_may_overflow(q, k, scale) -> bool:
     largest = [max(float(x.max()), -float(x.min())) for x in (q, k)]
     bound = scale * q.shape[-1] * largest[0] * largest[1]  # Python floats: inf, never a warning
     return not bound < 0.25 * float(np.finfo(np.result_type(q, k)).max)
-
-
-def _run_in_parallel(work, tiles):
-    """Apply ``work`` to every tile, on a pool of one thread per core.
-
-    numpy releases the GIL in ``exp`` and matrix products, so threads use all cores — for the
-    element-wise passes too, which numpy itself runs on one core. BLAS is limited to one thread
-    meanwhile: BLAS threads on top of the pool's would fight for the same cores.
-    """
-    workers = min(_cores(), len(tiles))
-    if workers < 2:
-        for tile in tiles:
-            work(tile)
-        return
-    with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
-        for _ in pool.map(work, tiles):  # re-raises the first error of a tile
-            pass
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def entropy(weights, axis: int = -1) -> np.ndarray:

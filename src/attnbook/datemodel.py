@@ -49,7 +49,7 @@ import numpy as np
 
 from . import dates as D
 from . import nn
-from ._blas import one_blas_thread
+from ._blas import on_every_core, one_blas_thread
 from ._npz import write_npz
 from ._checks import nonnegative_int, positive_int
 from .attention import MultiHeadAttention, padding_mask
@@ -637,23 +637,28 @@ class DateModel:
         """Outputs and confidences of ``texts``. Each distinct string runs once,
         shortest first, so that a batch pads its strings to nearly their own length
         (padding is masked out: a string's output does not depend on its batch, its
-        confidence only to float32 rounding)."""
+        confidence only to float32 rounding). The batches run on every core (the results
+        are the same bit for bit as one after the other: each batch is computed alone)."""
         texts = _texts(texts)
         batch_size = positive_int(batch_size, "batch_size")
         if "" in texts:  # named by its place in texts, not in a batch
             raise ValueError(f"input {texts.index('')} is empty")
         distinct = sorted(dict.fromkeys(texts), key=len)
-        outputs: list[str] = []
-        confidence = []
-        for i in range(0, len(distinct), batch_size):
-            chunk = distinct[i:i + batch_size]
-            ids = D.encode_inputs(chunk, min(self.config.max_len, len(chunk[-1])))
+        chunks = [distinct[i:i + batch_size] for i in range(0, len(distinct), batch_size)]
+        done: list = [None] * len(chunks)
+
+        def run(b: int) -> None:
+            ids = D.encode_inputs(chunks[b], min(self.config.max_len, len(chunks[b][-1])))
             logits, _ = forward(self.params, self.config, ids)
-            outputs.extend(D.decode_outputs(logits.argmax(axis=-1)))
-            confidence.append(_confidence(np.exp(nn.log_softmax(logits))))
+            done[b] = (D.decode_outputs(logits.argmax(axis=-1)),
+                       _confidence(np.exp(nn.log_softmax(logits))))
+
+        on_every_core(run, range(len(chunks)))
+        outputs = [text for chunk_outputs, _ in done for text in chunk_outputs]
+        confidence = np.concatenate([chunk_confidence for _, chunk_confidence in done])
         where = {text: i for i, text in enumerate(distinct)}
         order = np.array([where[text] for text in texts])
-        return [outputs[i] for i in order], np.concatenate(confidence)[order]
+        return [outputs[i] for i in order], confidence[order]
 
     def encode(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """The encoder's output for ``texts``: the memory :math:`Z` ``(B, L, d_model)`` that the
