@@ -57,6 +57,8 @@ from typing import Any, Callable, Sequence
 import ipywidgets as W
 from matplotlib.figure import Figure
 
+from ._textlayout import text_layout_cached
+
 __all__ = ["Slider", "Dropdown", "Buttons", "InteractiveFigure", "interactive_figure",
            "LiveFigure", "live_figure", "prerender_everything", "colab_widget_manager"]
 
@@ -190,7 +192,8 @@ def _png(draw: Callable, figsize, dpi: float, params: dict, scale: int = SCALE) 
     fig = Figure(figsize=figsize, dpi=dpi * scale, layout="constrained")
     draw(fig, **params)
     canvas = FigureCanvasAgg(fig)
-    canvas.draw()
+    with text_layout_cached():  # each text laid out once, same pixels: see _textlayout
+        canvas.draw()
     return _quantised_png(canvas.buffer_rgba(), canvas.get_width_height())
 
 
