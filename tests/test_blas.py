@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import attnbook._blas as B
 from attnbook._blas import one_blas_thread
 
 
@@ -101,3 +102,22 @@ def test_attention_fast_path_from_threads_leaves_blas_as_it_was(two_blas_threads
     finally:
         attention._TILED_SCORES = old
     assert set(blas_threads()) == {2}
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_on_every_core_runs_items_as_the_caller_would(monkeypatch, cores):
+    """Every item runs once, with the caller's numpy error settings; the first failing item
+    (in order) raises."""
+    monkeypatch.setattr(B, "_cores", lambda: cores)
+    done = []
+    B.on_every_core(done.append, range(7))
+    assert sorted(done) == list(range(7))
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        B.on_every_core(lambda i: np.float64(i) / 0.0, [1, 2, 3])
+
+    def fail(i):
+        if i in (2, 5):
+            raise ValueError(f"item {i}")
+
+    with pytest.raises(ValueError, match="item 2"):
+        B.on_every_core(fail, range(7))

@@ -146,6 +146,7 @@ def test_predict_runs_its_batches_on_every_core_bit_for_bit(shipped, monkeypatch
 
     texts = D.test_set(6, seed=3)[0]
     assert len(set(texts)) > 8 * 4  # several batches of 8
+    monkeypatch.setattr(B, "_cores", lambda: 2)  # two threads, even on a one-core machine
     parallel = shipped.predict_checked(texts, batch_size=8)
     monkeypatch.setattr(B, "_cores", lambda: 1)
     serial = shipped.predict_checked(texts, batch_size=8)

@@ -35,7 +35,8 @@ def _texts():
                 dict(va="top"), dict(va="baseline"), dict(fontsize=14),
                 dict(fontweight="bold"), dict(family="serif"), dict(family="monospace"),
                 dict(style="italic"), dict(linespacing=2.5), dict(multialignment="right"),
-                dict(parse_math=False)]
+                dict(parse_math=False), dict(math_fontfamily="cm"),
+                dict(rotation=30, ha="left", transform_rotates_text=True)]
     for i, props in enumerate(variants):  # centred: every change of size moves the text
         ax.text(0.5 + (i % 5) * 2, 1 + (i // 5) * 3, "Ag $x_1$\nwide line",
                 **dict(dict(ha="center", va="center"), **props))
@@ -47,8 +48,9 @@ def _texts():
     return fig
 
 
-def _pixels(make, cached: bool) -> np.ndarray:
+def _pixels(make, cached: bool, dpi: float = 200) -> np.ndarray:
     fig = make()
+    fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(fig)
     if cached:
         with T.text_layout_cached():
@@ -62,6 +64,16 @@ def _pixels(make, cached: bool) -> np.ndarray:
 @pytest.mark.parametrize("make", [_grid, _texts], ids=["heatmap grid", "text variants"])
 def test_a_figure_has_the_same_pixels_with_each_text_laid_out_once(make):
     assert np.array_equal(_pixels(make, cached=False), _pixels(make, cached=True))
+
+
+@needs_verified_matplotlib
+def test_two_figures_drawn_in_one_context_each_get_their_own_layouts():
+    """Two renderers at two dpis inside one context: neither reuses the other's layouts."""
+    plain = [_pixels(_texts, cached=False, dpi=dpi) for dpi in (100, 200)]
+    with T.text_layout_cached():  # the inner contexts of _pixels share this one's cache
+        cached = [_pixels(_texts, cached=True, dpi=dpi) for dpi in (100, 200)]
+    for a, b in zip(plain, cached):
+        assert np.array_equal(a, b)
 
 
 @needs_verified_matplotlib

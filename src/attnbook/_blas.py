@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +76,9 @@ def on_every_core(work, items) -> None:
     element-wise passes too, which numpy itself runs on one core. BLAS is limited to one thread
     meanwhile: BLAS threads on top of the pool's would fight for the same cores. ``work`` must
     not depend on the order the items run in (each item's result is the same either way).
+    Each item runs in a copy of the caller's context, so numpy's error settings
+    (``np.errstate``, a context variable) are the caller's, as on one core; an error is raised
+    for the first item (in order) that fails, and the items not started yet are cancelled.
     """
     items = list(items)
     workers = min(_cores(), len(items))
@@ -83,8 +87,13 @@ def on_every_core(work, items) -> None:
             work(item)
         return
     with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
-        for _ in pool.map(work, items):  # re-raises the first error of an item
-            pass
+        futures = [pool.submit(contextvars.copy_context().run, work, item) for item in items]
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _cores() -> int:

@@ -27,7 +27,9 @@ from contextlib import contextmanager
 import matplotlib as mpl
 from matplotlib.text import Text
 
-#: matplotlib (major, minor) versions whose ``Text._get_layout`` reads only what ``_key`` holds
+#: matplotlib (major, minor) versions whose ``Text._get_layout`` reads only what ``_key`` holds.
+#: Every release of a minor version counts (3.11.0 ... 3.11.x, and its development builds):
+#: matplotlib changes private methods in minor versions, not in bug-fix releases.
 VERIFIED = {(3, 11)}
 
 _local = threading.local()
@@ -39,7 +41,7 @@ def supported() -> bool:
     """Whether this matplotlib is one :func:`text_layout_cached` was checked against."""
     try:
         version = tuple(int(part) for part in mpl.__version__.split(".")[:2])
-    except ValueError:  # e.g. a development version
+    except ValueError:  # not numbers, e.g. "unknown"
         return False
     return version in VERIFIED and callable(getattr(Text, "_get_layout", None))
 
@@ -74,14 +76,14 @@ def _get_layout(self: Text, renderer):
     layout = cache.get(key)
     if layout is None:
         layout = cache[key] = _original(self, renderer)
-    bbox, *rest = layout
-    return (bbox.frozen(), *rest)  # a copy of the box: a caller may move it
+    bbox, *rest = layout  # copies of the box and of the lists: a caller may change them
+    return (bbox.frozen(), *(list(x) if isinstance(x, list) else x for x in rest))
 
 
 def _key(text: Text, renderer) -> tuple:
     """Everything ``Text._get_layout`` reads (matplotlib 3.11), as immutable values."""
     font = text.get_fontproperties()
-    return (id(renderer), text.get_text(), text.get_figure(root=True).dpi,
+    return (renderer, text.get_text(), text.get_figure(root=True).dpi,
             tuple(font.get_family()), font.get_style(), font.get_variant(), font.get_weight(),
             font.get_stretch(), font.get_size_in_points(), font.get_file(),
             font.get_math_fontfamily(), text.get_usetex(), text.get_parse_math(),

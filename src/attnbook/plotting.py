@@ -88,22 +88,16 @@ def retina_png(fig: Figure, fallback: Callable | None = None):
     "height"})``, with twice the pixels of the displayed size; None for an empty figure.
 
     IPython saves the figure with ``bbox_inches="tight"``, which draws it twice: once to lay it
-    out and measure every artist, once more, shifted, into the tight box (plus
-    ``savefig.pad_inches``). Here it is drawn once on an Agg canvas and a box is cut from its
-    pixels, with the figure's face colour for any padding beyond the canvas:
+    out and measure it, once more, shifted, into the tight box (plus ``savefig.pad_inches``).
+    Here it is drawn once on an Agg canvas and the same box is cut from its pixels (rounded to
+    whole pixels: the image is the same size, its content up to half a pixel from where IPython
+    puts it), with the figure's face colour for any padding beyond the canvas. The drawing and
+    the measuring lay each text out once (:mod:`attnbook._textlayout`; the pixels are the
+    same). A figure with something drawn outside its canvas (the tight box reaches beyond it)
+    goes to ``fallback`` (IPython's own formatter), which moves the canvas to take it in.
 
-    * a constrained-layout figure (the layout keeps every axes' decorations on the canvas)
-      whose own artists (``fig.text``, ``fig.legend``, ...) are on the canvas too: the box
-      of its ink (every pixel not of the face colour), padded by ``savefig.pad_inches``.
-      That is up to a few pixels tighter than matplotlib's box, which also counts the blank
-      part of text boxes, and about a tenth of the cost of measuring every artist again;
-    * any other figure: matplotlib's tight box, measured after drawing (rounded to whole
-      pixels: the image is the same size as IPython's, its content up to half a pixel from
-      where IPython puts it).
-
-    A figure with something drawn beyond its canvas (the tight box reaches beyond it, or the
-    ink touches the canvas's edge) goes to ``fallback`` (IPython's own formatter), which moves
-    the canvas to take it in.
+    The PNG is RGB when the figure is opaque, at zlib level 3: half the time of matplotlib's
+    RGBA PNG at the default level 6, and no larger.
     """
     from base64 import b64encode
 
@@ -117,87 +111,36 @@ def retina_png(fig: Figure, fallback: Callable | None = None):
     canvas = FigureCanvasAgg(fig)
     try:
         fig.dpi = dpi
-        with text_layout_cached():  # each text laid out once, same pixels: see _textlayout
+        with text_layout_cached():
             canvas.draw()
-            rgba = np.asarray(canvas.buffer_rgba())
-            face = np.round(np.asarray(mpl.colors.to_rgba(fig.get_facecolor())) * 255)
-            box = _box(fig, canvas.get_renderer(), rgba, face.astype(np.uint8), dpi)
+            box = fig.get_tightbbox(canvas.get_renderer())
+        rgba = np.asarray(canvas.buffer_rgba())
     finally:
         fig.dpi = old_dpi
         fig.set_canvas(old_canvas)
-    if box is None:
+    width, height = fig.get_size_inches()
+    if box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
         if fallback is None:
             from IPython.core.pylabtools import retina_figure
 
             return retina_figure(fig, base64=True, bbox_inches="tight")
         return fallback(fig)
-    top, bottom, left, right = box
-    out = np.empty((bottom - top, right - left, 4), np.uint8)
-    out[...] = face
-    height, width = rgba.shape[:2]
-    r0, c0, r1, c1 = max(top, 0), max(left, 0), min(bottom, height), min(right, width)
+    box = box.padded(mpl.rcParams["savefig.pad_inches"])
+    w, h = int(box.width * dpi), int(box.height * dpi)  # as Agg sizes the tight canvas
+    # as Agg draws the tight canvas: the box's lower-left corner at the image's lower-left
+    # corner, the fraction of a pixel that int() drops lost at the top
+    top, left = round(rgba.shape[0] - box.y0 * dpi - h), round(box.x0 * dpi)
+    out = np.empty((h, w, 4), np.uint8)
+    # the face colour as Agg writes it (halves rounded up)
+    out[...] = np.floor(np.asarray(mpl.colors.to_rgba(fig.get_facecolor())) * 255 + 0.5)
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + h, rgba.shape[0]), min(left + w, rgba.shape[1])
     out[r0 - top:r1 - top, c0 - left:c1 - left] = rgba[r0:r1, c0:c1]
     if (out[..., 3] == 255).all():  # opaque (the usual case): RGB, a tenth smaller
         out = np.ascontiguousarray(out[..., :3])
     buf = io.BytesIO()
-    # zlib level 3: half the time of the default level 6; with RGB, still no larger than the
-    # RGBA PNG at level 6 that matplotlib's imsave writes
     PIL.Image.fromarray(out).save(buf, format="png", compress_level=3, dpi=(dpi, dpi))
-    h, w = out.shape[:2]
     return b64encode(buf.getvalue()).decode("ascii"), {"width": w // 2, "height": h // 2}
-
-
-def _box(fig: Figure, renderer, rgba: np.ndarray, face: np.ndarray, dpi: float):
-    """(top, bottom, left, right): the pixels of the drawn figure to keep (see
-    :func:`retina_png`), or None if something lies beyond the canvas."""
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
-
-    if (isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
-            and _own_artists_on_canvas(fig, renderer)):
-        return _ink_box(rgba, face, dpi)
-    tight = fig.get_tightbbox(renderer)
-    width, height = fig.get_size_inches()
-    if tight.x0 < 0 or tight.y0 < 0 or tight.x1 > width or tight.y1 > height:
-        return None
-    tight = tight.padded(mpl.rcParams["savefig.pad_inches"])
-    w, h = int(tight.width * dpi), int(tight.height * dpi)  # as Agg sizes the tight canvas
-    # as Agg draws the tight canvas: the box's lower-left corner at the image's lower-left
-    # corner, the fraction of a pixel that int() drops lost at the top
-    top, left = round(rgba.shape[0] - tight.y0 * dpi - h), round(tight.x0 * dpi)
-    return top, top + h, left, left + w
-
-
-def _own_artists_on_canvas(fig: Figure, renderer) -> bool:
-    """Whether the figure's own artists (not its axes, nor the titles its layout places) lie
-    within its canvas."""
-    placed = {getattr(fig, name, None) for name in ("_suptitle", "_supxlabel", "_supylabel")}
-    own = [a for group in (fig.texts, fig.legends, fig.lines, fig.patches, fig.images,
-                           fig.artists)
-           for a in group if a.get_visible() and a not in placed]
-    for artist in own:
-        box = artist.get_window_extent(renderer)
-        if box.x0 < 0 or box.y0 < 0 or box.x1 > fig.bbox.width or box.y1 > fig.bbox.height:
-            return False
-    return True
-
-
-def _ink_box(rgba: np.ndarray, face: np.ndarray, dpi: float):
-    """(top, bottom, left, right): the pixels not of colour ``face``, padded by
-    ``savefig.pad_inches`` (one more at the bottom or right to make the sizes even); the whole
-    canvas if there are none; None if they touch its edge."""
-    ink = rgba.view(np.uint32)[..., 0] != face.view(np.uint32)[0]
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    height, width = ink.shape
-    if rows.size == 0:
-        return 0, height, 0, width
-    if rows[0] == 0 or cols[0] == 0 or rows[-1] == height - 1 or cols[-1] == width - 1:
-        return None
-    pad = round(mpl.rcParams["savefig.pad_inches"] * dpi)
-    top, bottom = int(rows[0]) - pad, int(rows[-1]) + 1 + pad
-    left, right = int(cols[0]) - pad, int(cols[-1]) + 1 + pad
-    # an even number of pixels each way: shown at exactly half size, one image pixel per
-    # half CSS pixel (an odd one would be scaled by a fraction and blurred)
-    return top, bottom + (bottom - top) % 2, left, right + (right - left) % 2
 
 
 def _apply_style() -> None:
