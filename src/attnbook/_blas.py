@@ -1,4 +1,8 @@
-"""One switch for BLAS threads, shared by the attention fast path, training and the pretrained model."""
+"""BLAS threads and the thread pool that runs on them.
+
+``one_blas_thread``: one switch for BLAS threads, shared by the attention fast path, training
+and the pretrained model. ``on_every_core``: a thread per core, BLAS on one thread meanwhile
+(the attention tiles, the date model's batches)."""
 
 from __future__ import annotations
 
